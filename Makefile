@@ -1,0 +1,49 @@
+# ragline — run `make help` for the targets.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X github.com/ragline/ragline/internal/cli.Version=$(VERSION) -X github.com/ragline/ragline/internal/cli.Commit=$(COMMIT)
+BIN      ?= bin/ragline
+STATICCHECK_VERSION ?= 2025.1.1
+BENCH_COUNT ?= 5
+
+.PHONY: help build test lint bench bench-datasets e2e fuzz update-golden clean
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build the static binary into bin/ragline (CGO_ENABLED=0)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ragline
+
+test: ## run every test with the race detector (the README's and CI's test command)
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+lint: ## gofmt, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+bench: ## Go benchmarks with -benchmem (analyzer, chunker, search, generator, loaders)
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./...
+
+bench-datasets: build ## retrieval quality and speed on ../shared/datasets
+	$(BIN) bench retrieval --dataset beir:../shared/datasets/scifact:train --json
+	$(BIN) bench retrieval --dataset cranfield:../shared/datasets/cranfield --json
+	$(BIN) bench retrieval --dataset cmrc:../shared/datasets/cmrc2018/cmrc2018_dev.json,../shared/datasets/cmrc2018/cmrc2018_trial.json --json
+
+e2e: ## end-to-end tests only (quick-start corpus, CLI subprocesses, kill -9)
+	$(GO) test -count=1 -run 'E2E|Kill' ./internal/cli/...
+
+fuzz: ## run every fuzz target for FUZZTIME (default 30s) each
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} $$pkg || exit 1; \
+	  done; done
+
+update-golden: ## refresh golden files
+	$(GO) test ./... -update
+
+clean: ## remove build output
+	rm -rf bin .ragline

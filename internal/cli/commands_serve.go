@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ragline/ragline/internal/config"
+	"github.com/ragline/ragline/internal/kb"
+	"github.com/ragline/ragline/internal/server"
+)
+
+func (a *app) serveCommand() *cobra.Command {
+	var f kbFlags
+	var addr string
+	var readOnly bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the HTTP API",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := a.openKB(cmd, &f, readOnly)
+			if err != nil {
+				return err
+			}
+			defer k.Close()
+			return a.serve(cmd.Context(), k, k.Config(), addr)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&addr, "addr", "", "listen address HOST:PORT (default: config server.addr)")
+	cmd.Flags().BoolVar(&readOnly, "read-only", false, "open the knowledge base read-only (snapshots)")
+	return cmd
+}
+
+func (a *app) serve(ctx context.Context, k *kb.KB, cfg *config.Config, addr string) error {
+	if addr == "" {
+		addr = cfg.Server.Addr
+	}
+	logger := slog.New(slog.NewJSONHandler(a.stderr, nil))
+	h := server.New(k, server.Options{Config: cfg, Version: versionInfo(cfg), Logger: logger})
+	err := server.ListenAndServe(ctx, addr, h, cfg, func(bound string) {
+		d, _ := k.Digest(ctx)
+		fmt.Fprintf(a.stderr, "ragline: serving on http://%s (kb digest %s)\n", bound, shortDigest(d))
+	})
+	if err != nil {
+		return failErr(err)
+	}
+	return nil
+}
+
+func shortDigest(d string) string {
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}
+
+func (a *app) quickstartCommand() *cobra.Command {
+	var data, docs, addr string
+	var noServe bool
+	cmd := &cobra.Command{
+		Use:   "quickstart",
+		Short: "Build a knowledge base from the example handbook and serve it on 127.0.0.1:8080",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := os.Stat(docs); err != nil {
+				return usageErr("quickstart: example documents not found at %s (run from the repository root or pass --docs)", docs)
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			k, err := kb.Open(ctx, cfg, data, false)
+			if err != nil {
+				return failErr(err)
+			}
+			defer k.Close()
+			p := newProgress(a.stderr)
+			rep, err := k.Ingest(ctx, cfg.Collection, []string{docs}, p)
+			p.finish(rep)
+			if err != nil {
+				return failErr(err)
+			}
+			abs, _ := filepath.Abs(data)
+			fmt.Fprintf(a.stderr, "ragline: knowledge base in %s\n", abs)
+			if noServe {
+				return nil
+			}
+			listen := addr
+			if listen == "" {
+				listen = "127.0.0.1:8080"
+			}
+			fmt.Fprintf(a.stderr, "ragline: try  curl -s http://%s/v1/chat -d '{\"message\":\"How many vacation days do new employees get?\"}'\n", listen)
+			return a.serve(ctx, k, cfg, listen)
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", filepath.Join(".ragline", "quickstart"), "knowledge-base directory")
+	cmd.Flags().StringVar(&docs, "docs", filepath.Join("examples", "quickstart", "docs"), "documents to ingest")
+	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default 127.0.0.1:8080)")
+	cmd.Flags().BoolVar(&noServe, "no-serve", false, "build the knowledge base and exit")
+	return cmd
+}

@@ -1,0 +1,31 @@
+package config
+
+import "time"
+
+// Default returns the configuration used when no file is given. Load
+// starts from it, so a file only states what differs.
+func Default() *Config {
+	return &Config{
+		Collection: "default",
+		Ingest: IngestConfig{
+			MaxFileSize: 64 << 20,
+			MaxPages:    2000,
+			MaxChars:    20_000_000,
+			Workers:     2,
+		},
+		Chunker:  ChunkerConfig{Size: 400, Overlap: 60},
+		Analyzer: AnalyzerConfig{Stemming: "english", StopWords: StopWords{Preset: "english"}, CJK: "bigram"},
+		Retrieval: RetrievalConfig{
+			TopK:        8,
+			TitleWeight: 1.0,
+		},
+		Generator: GeneratorConfig{Kind: "extractive", MaxSentences: 3, MinScore: 0.3},
+		Server: ServerConfig{
+			Addr:         "127.0.0.1:8080",
+			MaxBodyBytes: 1 << 20,
+			ReadTimeout:  Duration(30 * time.Second),
+			WriteTimeout: Duration(120 * time.Second),
+		},
+		pos: map[string]Position{},
+	}
+}

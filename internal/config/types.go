@@ -1,0 +1,101 @@
+package config
+
+// Config is the whole ragline configuration: every component is declared
+// here and swappable by configuration alone.
+type Config struct {
+	// Data is the knowledge-base directory (relative to the config file).
+	Data string `yaml:"data" json:"data"`
+	// Sources are the files and folders `ragline index build` ingests,
+	// relative to the config file.
+	Sources []Source `yaml:"sources" json:"sources,omitempty"`
+	// Collection is the default collection for ingest and questions.
+	Collection string          `yaml:"collection" json:"collection"`
+	Ingest     IngestConfig    `yaml:"ingest" json:"ingest"`
+	Chunker    ChunkerConfig   `yaml:"chunker" json:"chunker"`
+	Analyzer   AnalyzerConfig  `yaml:"analyzer" json:"analyzer"`
+	Retrieval  RetrievalConfig `yaml:"retrieval" json:"retrieval"`
+	Generator  GeneratorConfig `yaml:"generator" json:"generator"`
+	Server     ServerConfig    `yaml:"server" json:"server"`
+
+	// file is the path the config was loaded from ("" for defaults).
+	file string
+	// pos maps a field path (e.g. "retrieval.top_k") to its position.
+	pos map[string]Position
+}
+
+// Source is one file or folder of a reproducible index build.
+type Source struct {
+	Path string `yaml:"path" json:"path"`
+	// Collection defaults to the configuration's collection.
+	Collection string `yaml:"collection" json:"collection,omitempty"`
+}
+
+// IngestConfig limits what a loader accepts.
+type IngestConfig struct {
+	// MaxFileSize rejects larger files before reading them.
+	MaxFileSize ByteSize `yaml:"max_file_size" json:"max_file_size"`
+	// MaxPages rejects PDFs with more pages.
+	MaxPages int `yaml:"max_pages" json:"max_pages"`
+	// MaxChars rejects documents whose extracted text is longer.
+	MaxChars int `yaml:"max_chars" json:"max_chars"`
+	// Workers is the number of files extracted in parallel.
+	Workers int `yaml:"workers" json:"workers"`
+}
+
+// ChunkerConfig sizes chunks in tokens.
+type ChunkerConfig struct {
+	Size    int `yaml:"size" json:"size"`
+	Overlap int `yaml:"overlap" json:"overlap"`
+}
+
+// AnalyzerConfig selects the text analysis used for indexing, querying and
+// sentence scoring alike.
+type AnalyzerConfig struct {
+	// Stemming is "english" or "none".
+	Stemming string `yaml:"stemming" json:"stemming"`
+	// StopWords is "english", "none" or an explicit list.
+	StopWords StopWords `yaml:"stop_words" json:"stop_words"`
+	// CJK is "bigram" or "gse".
+	CJK string `yaml:"cjk" json:"cjk"`
+}
+
+// RetrievalConfig tunes lexical retrieval.
+type RetrievalConfig struct {
+	// TopK is the number of chunks handed to the generator.
+	TopK int `yaml:"top_k" json:"top_k"`
+	// TitleWeight is the BM25 weight of the title column relative to text.
+	TitleWeight float64 `yaml:"title_weight" json:"title_weight"`
+}
+
+// GeneratorConfig selects and tunes the answer generator.
+type GeneratorConfig struct {
+	// Kind is "extractive" (offline, default).
+	Kind string `yaml:"kind" json:"kind"`
+	// MaxSentences caps the sentences quoted in an extractive answer.
+	MaxSentences int `yaml:"max_sentences" json:"max_sentences"`
+	// MinScore is the relevance threshold (share of the question's term
+	// weight a sentence must cover) below which no answer is given.
+	MinScore float64 `yaml:"min_score" json:"min_score"`
+}
+
+// ServerConfig configures the HTTP server.
+type ServerConfig struct {
+	Addr string `yaml:"addr" json:"addr"`
+	// APIKey, when set, is required as a bearer token on /v1 routes.
+	APIKey Secret `yaml:"api_key" json:"api_key"`
+	// MaxBodyBytes caps request bodies.
+	MaxBodyBytes ByteSize `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// ReadTimeout bounds reading a request.
+	ReadTimeout Duration `yaml:"read_timeout" json:"read_timeout"`
+	// WriteTimeout bounds writing a response.
+	WriteTimeout Duration `yaml:"write_timeout" json:"write_timeout"`
+}
+
+// Position is a place in the configuration file.
+type Position struct {
+	Line   int
+	Column int
+}
+
+// File returns the path the configuration was loaded from, or "".
+func (c *Config) File() string { return c.file }

@@ -1,0 +1,93 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"sort"
+)
+
+var collectionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// ValidCollection reports whether name is a valid collection name: 1–64
+// letters, digits, '_', '.', '-', starting with a letter or digit.
+func ValidCollection(name string) bool { return collectionName.MatchString(name) }
+
+// Validate checks every semantic rule and returns all problems, each with
+// the position of the offending key when it came from a file.
+func (c *Config) Validate() Errors {
+	var errs Errors
+	add := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{File: c.file, Pos: c.pos[field], Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if !ValidCollection(c.Collection) {
+		add("collection", "must be 1–64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+	}
+	for i, src := range c.Sources {
+		if src.Path == "" {
+			add(fmt.Sprintf("sources[%d].path", i), "is required")
+		}
+		if src.Collection != "" && !ValidCollection(src.Collection) {
+			add(fmt.Sprintf("sources[%d].collection", i), "must be 1–64 letters, digits, '_', '.' or '-'")
+		}
+	}
+	if c.Ingest.MaxFileSize <= 0 {
+		add("ingest.max_file_size", "must be > 0")
+	}
+	if c.Ingest.MaxPages < 1 {
+		add("ingest.max_pages", "must be ≥ 1")
+	}
+	if c.Ingest.MaxChars < 1 {
+		add("ingest.max_chars", "must be ≥ 1")
+	}
+	if c.Ingest.Workers < 1 || c.Ingest.Workers > 64 {
+		add("ingest.workers", "must be between 1 and 64")
+	}
+	if c.Chunker.Size < 16 || c.Chunker.Size > 8192 {
+		add("chunker.size", "must be between 16 and 8192 tokens")
+	}
+	if c.Chunker.Overlap < 0 || c.Chunker.Overlap >= c.Chunker.Size {
+		add("chunker.overlap", "must be ≥ 0 and less than chunker.size (%d)", c.Chunker.Size)
+	}
+	oneOf(add, "analyzer.stemming", c.Analyzer.Stemming, "english", "none")
+	oneOf(add, "analyzer.cjk", c.Analyzer.CJK, "bigram", "gse")
+	if c.Analyzer.StopWords.Words == nil {
+		oneOf(add, "analyzer.stop_words", c.Analyzer.StopWords.Preset, "english", "none")
+	}
+	if c.Retrieval.TopK < 1 || c.Retrieval.TopK > 1000 {
+		add("retrieval.top_k", "must be between 1 and 1000")
+	}
+	if c.Retrieval.TitleWeight < 0 {
+		add("retrieval.title_weight", "must be ≥ 0")
+	}
+	oneOf(add, "generator.kind", c.Generator.Kind, "extractive")
+	if c.Generator.MaxSentences < 1 || c.Generator.MaxSentences > 20 {
+		add("generator.max_sentences", "must be between 1 and 20")
+	}
+	if c.Generator.MinScore < 0 || c.Generator.MinScore > 1 {
+		add("generator.min_score", "must be between 0 and 1")
+	}
+	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
+		add("server.addr", "must be HOST:PORT (%v)", err)
+	}
+	if c.Server.MaxBodyBytes < 1024 {
+		add("server.max_body_bytes", "must be ≥ 1KiB")
+	}
+	if c.Server.ReadTimeout <= 0 {
+		add("server.read_timeout", "must be > 0")
+	}
+	if c.Server.WriteTimeout <= 0 {
+		add("server.write_timeout", "must be > 0")
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Pos.Line < errs[j].Pos.Line })
+	return errs
+}
+
+func oneOf(add func(string, string, ...any), field, value string, allowed ...string) {
+	for _, a := range allowed {
+		if value == a {
+			return
+		}
+	}
+	add(field, "must be one of %q, got %q", allowed, value)
+}

@@ -1,0 +1,86 @@
+package kb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ragline/ragline/internal/model/extractive"
+	"github.com/ragline/ragline/internal/schema"
+	"github.com/ragline/ragline/internal/search"
+	"github.com/ragline/ragline/internal/text"
+	"golang.org/x/text/unicode/norm"
+)
+
+// MaxQuestionChars bounds a question's length.
+const MaxQuestionChars = 4000
+
+// Retrieve returns the k best chunks of collection for query.
+func (k *KB) Retrieve(ctx context.Context, collection, query string, n int) (search.Result, error) {
+	if collection == "" {
+		collection = k.cfg.Collection
+	}
+	return k.lexical.Retrieve(ctx, collection, query, n)
+}
+
+// Ask answers a question from collection with cited passages, tracing
+// each step.
+func (k *KB) Ask(ctx context.Context, collection, question string) (schema.Response, error) {
+	if collection == "" {
+		collection = k.cfg.Collection
+	}
+	var resp schema.Response
+	step := func(name string, start time.Time, detail map[string]any) {
+		resp.Trace = append(resp.Trace, schema.TraceStep{
+			Step:       name,
+			DurationMS: float64(time.Since(start).Microseconds()) / 1000,
+			Detail:     detail,
+		})
+	}
+
+	t0 := time.Now()
+	q := strings.TrimSpace(norm.NFKC.String(question))
+	if q == "" {
+		return resp, fmt.Errorf("%w: the question is empty", ErrInvalid)
+	}
+	if n := len([]rune(q)); n > MaxQuestionChars {
+		return resp, fmt.Errorf("%w: the question has %d characters, the limit is %d", ErrInvalid, n, MaxQuestionChars)
+	}
+	lang := text.DetectLanguage(q)
+	step("perceive", t0, map[string]any{"question": q, "language": lang, "collection": collection})
+
+	t1 := time.Now()
+	res, err := k.lexical.Retrieve(ctx, collection, q, k.cfg.Retrieval.TopK)
+	if err != nil {
+		return resp, err
+	}
+	top := make([]string, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		top = append(top, search.Explain(h))
+	}
+	step("retrieve", t1, map[string]any{"mode": "lexical", "terms": res.Terms, "hits": len(res.Hits), "top_k": k.cfg.Retrieval.TopK, "ranked": top})
+
+	t2 := time.Now()
+	df, total, err := k.store.DocFreq(ctx, res.Terms)
+	if err != nil {
+		return resp, err
+	}
+	ans := k.gen.Generate(q, res.Hits, extractive.Stats{DocFreq: df, Total: total})
+	step("generate", t2, map[string]any{"generator": "extractive", "sentences_scored": ans.Considered,
+		"best_coverage": round3(ans.BestScore), "min_score": k.cfg.Generator.MinScore, "no_answer": ans.NoAnswer})
+
+	resp.Answer = ans.Text
+	resp.Citations = ans.Citations
+	if resp.Citations == nil {
+		resp.Citations = []schema.Citation{}
+	}
+	resp.NoAnswer = ans.NoAnswer
+	resp.Digest, err = k.Digest(ctx)
+	if err != nil {
+		return resp, err
+	}
+	return resp, nil
+}
+
+func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }

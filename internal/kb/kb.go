@@ -1,0 +1,130 @@
+package kb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/ragline/ragline/internal/chunk"
+	"github.com/ragline/ragline/internal/config"
+	"github.com/ragline/ragline/internal/model/extractive"
+	"github.com/ragline/ragline/internal/search"
+	"github.com/ragline/ragline/internal/store"
+	"github.com/ragline/ragline/internal/text"
+)
+
+// KB is an open knowledge base. It is safe for concurrent use.
+type KB struct {
+	cfg      *config.Config
+	store    *store.SQLite
+	analyzer *text.Analyzer
+	lexical  *search.Lexical
+	gen      *extractive.Generator
+	chunkOpt chunk.Options
+	stamp    string
+	settings string
+
+	mu     sync.Mutex
+	digest string // cached; "" after a write
+}
+
+// Open opens the knowledge base at data (a directory or a database file)
+// with the configuration's analyzer, chunker, retrieval and generator.
+func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (*KB, error) {
+	an, err := NewAnalyzer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	chunkOpt := chunk.Options{Size: cfg.Chunker.Size, Overlap: cfg.Chunker.Overlap}
+	stamp := Stamp(an, chunkOpt)
+	st, err := store.Open(ctx, data, store.Options{ReadOnly: readOnly, Stamp: stamp})
+	if err != nil {
+		return nil, err
+	}
+	ix, _ := json.Marshal(cfg.Index())
+	k := &KB{
+		cfg:      cfg,
+		store:    st,
+		analyzer: an,
+		lexical:  search.NewLexical(st, an, cfg.Retrieval.TitleWeight),
+		gen:      extractive.New(an, extractive.Options{MaxSentences: cfg.Generator.MaxSentences, MinScore: cfg.Generator.MinScore}),
+		chunkOpt: chunkOpt,
+		stamp:    stamp,
+		settings: stamp + "\n" + string(ix),
+	}
+	return k, nil
+}
+
+// NewAnalyzer builds the analyzer a configuration asks for.
+func NewAnalyzer(cfg *config.Config) (*text.Analyzer, error) {
+	o := text.Options{Stemming: cfg.Analyzer.Stemming, CJK: cfg.Analyzer.CJK}
+	switch {
+	case cfg.Analyzer.StopWords.Words != nil:
+		o.StopWords = cfg.Analyzer.StopWords.Words
+	case cfg.Analyzer.StopWords.Preset == "none":
+		o.StopWords = []string{}
+	}
+	an, err := text.NewAnalyzer(o)
+	if err != nil {
+		return nil, fmt.Errorf("analyzer: %w", err)
+	}
+	return an, nil
+}
+
+// Stamp identifies the analyzer and chunker settings a knowledge base is
+// built with.
+func Stamp(an *text.Analyzer, o chunk.Options) string {
+	return fmt.Sprintf("%s;%s;size=%d;overlap=%d", an.Version(), chunk.Version, o.Size, o.Overlap)
+}
+
+// Store returns the underlying store.
+func (k *KB) Store() *store.SQLite { return k.store }
+
+// Analyzer returns the analyzer used for indexing and querying.
+func (k *KB) Analyzer() *text.Analyzer { return k.analyzer }
+
+// Config returns the configuration the knowledge base was opened with.
+func (k *KB) Config() *config.Config { return k.cfg }
+
+// Close closes the store.
+func (k *KB) Close() error { return k.store.Close() }
+
+// Digest returns the knowledge-base digest (see store.Digest).
+func (k *KB) Digest(ctx context.Context) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.digest != "" {
+		return k.digest, nil
+	}
+	if stamped, err := k.store.Meta(ctx, "digest"); err == nil && k.store.ReadOnly() {
+		k.digest = stamped
+		return stamped, nil
+	}
+	d, err := k.store.Digest(ctx, k.settings)
+	if err != nil {
+		return "", err
+	}
+	k.digest = d
+	return d, nil
+}
+
+func (k *KB) invalidate() {
+	k.mu.Lock()
+	k.digest = ""
+	k.mu.Unlock()
+}
+
+// Snapshot writes a compacted read-only copy stamped with its digest.
+func (k *KB) Snapshot(ctx context.Context, out string) (string, error) {
+	return k.store.Snapshot(ctx, out, k.settings)
+}
+
+// DeleteDocument removes a document and all its chunks.
+func (k *KB) DeleteDocument(ctx context.Context, id string) error {
+	defer k.invalidate()
+	return k.store.DeleteDocument(ctx, id)
+}
+
+// Ping checks that the store answers.
+func (k *KB) Ping(ctx context.Context) error { return k.store.Ping(ctx) }

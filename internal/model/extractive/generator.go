@@ -1,0 +1,242 @@
+package extractive
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ragline/ragline/internal/schema"
+	"github.com/ragline/ragline/internal/text"
+)
+
+// Analyzer turns text into index terms; it must be the analyzer the chunks
+// were indexed with.
+type Analyzer interface {
+	Terms(s string) []string
+}
+
+// Options tune the generator.
+type Options struct {
+	// MaxSentences caps the sentences quoted in an answer.
+	MaxSentences int
+	// MinScore is the share of the question's term weight (IDF) a
+	// sentence must cover to be quoted.
+	MinScore float64
+}
+
+// Stats are corpus statistics for weighting question terms.
+type Stats struct {
+	// DocFreq maps a term to the number of chunks containing it.
+	DocFreq map[string]int
+	// Total is the number of chunks.
+	Total int
+}
+
+// Answer is the generator's output.
+type Answer struct {
+	Text      string
+	Citations []schema.Citation
+	NoAnswer  bool
+	// Considered is the number of sentences scored.
+	Considered int
+	// BestScore is the best sentence score seen, for traces.
+	BestScore float64
+}
+
+// Generator is the extractive generator. It is immutable and safe for
+// concurrent use.
+type Generator struct {
+	analyzer Analyzer
+	opts     Options
+}
+
+// New returns a generator.
+func New(a Analyzer, o Options) *Generator {
+	if o.MaxSentences <= 0 {
+		o.MaxSentences = 3
+	}
+	return &Generator{analyzer: a, opts: o}
+}
+
+// NoAnswerText returns the fixed no-answer message in the question's
+// language.
+func NoAnswerText(lang string) string {
+	if lang == "zh" {
+		return "知识库中没有找到这个问题的答案。"
+	}
+	return "I could not find an answer to this question in the knowledge base."
+}
+
+type candidate struct {
+	hit      int // index into hits
+	start    int // rune offset of the sentence in the document
+	end      int
+	text     string
+	terms    map[string]bool
+	coverage float64
+	score    float64
+}
+
+// secondaryRatio is how close to the best sentence another sentence must
+// score to be quoted too, so answers stay focused.
+const secondaryRatio = 0.6
+
+// redundancy is the term overlap (Jaccard) above which a sentence repeats
+// one already chosen.
+const redundancy = 0.6
+
+// Generate answers question from hits (best first).
+func (g *Generator) Generate(question string, hits []schema.Hit, st Stats) Answer {
+	lang := text.DetectLanguage(question)
+	weights, total := g.termWeights(question, st)
+	if total == 0 || len(hits) == 0 {
+		return Answer{Text: NoAnswerText(lang), NoAnswer: true}
+	}
+	topScore := hits[0].Score
+	var cands []candidate
+	seen := map[[2]int]string{} // (doc, start) of sentences already seen via chunk overlap
+	docIdx := map[string]int{}
+	for hi, h := range hits {
+		if _, ok := docIdx[h.Chunk.DocumentID]; !ok {
+			docIdx[h.Chunk.DocumentID] = len(docIdx)
+		}
+		ct := h.Chunk.Text
+		runePos, bytePos := 0, 0
+		for _, sp := range text.Sentences(ct) {
+			runePos += utf8.RuneCountInString(ct[bytePos:sp.Start])
+			sent := ct[sp.Start:sp.End]
+			n := utf8.RuneCountInString(sent)
+			start := h.Chunk.Start + runePos
+			runePos += n
+			bytePos = sp.End
+			key := [2]int{docIdx[h.Chunk.DocumentID], start}
+			if _, dup := seen[key]; dup {
+				continue
+			}
+			seen[key] = sent
+			terms := g.analyzer.Terms(sent)
+			set := make(map[string]bool, len(terms))
+			var cov float64
+			for _, t := range terms {
+				if w, ok := weights[t]; ok && !set[t] {
+					cov += w
+				}
+				set[t] = true
+			}
+			cov /= total
+			score := cov
+			if len(terms) > 60 { // long passages dilute the quote
+				score -= 0.002 * float64(len(terms)-60)
+			}
+			if topScore > 0 {
+				score += 0.05 * h.Score / topScore
+			}
+			cands = append(cands, candidate{hit: hi, start: start, end: start + n, text: sent, terms: set, coverage: cov, score: score})
+		}
+	}
+	ans := Answer{Considered: len(cands)}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	if len(cands) > 0 {
+		ans.BestScore = cands[0].coverage
+	}
+	var chosen []candidate
+	for _, c := range cands {
+		if len(chosen) == g.opts.MaxSentences {
+			break
+		}
+		if c.coverage < g.opts.MinScore {
+			continue
+		}
+		if len(chosen) > 0 && c.score < secondaryRatio*chosen[0].score {
+			break
+		}
+		if redundant(c, chosen) {
+			continue
+		}
+		chosen = append(chosen, c)
+	}
+	if len(chosen) == 0 {
+		ans.Text, ans.NoAnswer = NoAnswerText(lang), true
+		return ans
+	}
+	// Source order: documents in the order they were retrieved, sentences
+	// in document order.
+	sort.SliceStable(chosen, func(i, j int) bool {
+		di, dj := docIdx[hits[chosen[i].hit].Chunk.DocumentID], docIdx[hits[chosen[j].hit].Chunk.DocumentID]
+		if di != dj {
+			return di < dj
+		}
+		return chosen[i].start < chosen[j].start
+	})
+	var b strings.Builder
+	for i, c := range chosen {
+		h := hits[c.hit]
+		if i > 0 && !endsCJK(chosen[i-1].text) {
+			b.WriteByte(' ')
+		}
+		b.WriteString(c.text)
+		b.WriteString(" [")
+		b.WriteString(strconv.Itoa(i + 1))
+		b.WriteString("]")
+		ans.Citations = append(ans.Citations, schema.Citation{
+			Index:      i + 1,
+			DocumentID: h.Chunk.DocumentID,
+			ChunkID:    h.Chunk.ID,
+			Source:     h.Source,
+			Title:      h.Title,
+			Page:       h.Chunk.Page,
+			Section:    strings.Join(h.Chunk.Headings, " > "),
+			Start:      c.start,
+			End:        c.end,
+			Text:       c.text,
+			Score:      h.Score,
+		})
+	}
+	ans.Text = b.String()
+	return ans
+}
+
+// termWeights gives each distinct question term its IDF. Terms that occur
+// in no chunk are left out: no sentence can support them, and question
+// words ("how many") would otherwise sink every score.
+func (g *Generator) termWeights(question string, st Stats) (map[string]float64, float64) {
+	w := map[string]float64{}
+	var total float64
+	n := float64(st.Total)
+	for _, t := range g.analyzer.Terms(question) {
+		if _, ok := w[t]; ok {
+			continue
+		}
+		df, ok := st.DocFreq[t]
+		if !ok || df == 0 {
+			continue
+		}
+		idf := math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+		w[t] = idf
+		total += idf
+	}
+	return w, total
+}
+
+func redundant(c candidate, chosen []candidate) bool {
+	for _, o := range chosen {
+		inter := 0
+		for t := range c.terms {
+			if o.terms[t] {
+				inter++
+			}
+		}
+		union := len(c.terms) + len(o.terms) - inter
+		if union > 0 && float64(inter)/float64(union) > redundancy {
+			return true
+		}
+	}
+	return false
+}
+
+func endsCJK(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return r >= 0x2E80
+}

@@ -1,0 +1,52 @@
+package schema
+
+// Citation points at the exact passage an answer sentence came from.
+type Citation struct {
+	// Index is the 1-based number used by the [n] marker in the answer.
+	Index      int    `json:"index"`
+	DocumentID string `json:"document_id"`
+	ChunkID    string `json:"chunk_id,omitempty"`
+	// Source is the file name as ingested.
+	Source string `json:"source"`
+	Title  string `json:"title,omitempty"`
+	// Page is the 1-based page of the passage, 0 when the format has none.
+	Page int `json:"page"`
+	// Section is the heading path of the passage joined with " > ".
+	Section string `json:"section"`
+	// Start and End are character offsets of Text in the document's
+	// extracted text, so a client can highlight it.
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Text  string `json:"text"`
+	// Score is the retrieval score of the chunk the passage belongs to.
+	Score float64 `json:"score"`
+}
+
+// TraceStep records one step of answering a question.
+type TraceStep struct {
+	Step       string         `json:"step"`
+	DurationMS float64        `json:"duration_ms"`
+	Detail     map[string]any `json:"detail,omitempty"`
+}
+
+// Response is the public answer contract shared by the CLI (--json) and
+// the HTTP API.
+type Response struct {
+	Answer    string      `json:"answer"`
+	Citations []Citation  `json:"citations"`
+	Trace     []TraceStep `json:"trace"`
+	// Digest is the knowledge-base digest the answer was produced from.
+	Digest string `json:"digest"`
+	// NoAnswer is true when no passage was relevant enough to answer.
+	NoAnswer bool `json:"no_answer"`
+}
+
+// Hit is one retrieved chunk with its score.
+type Hit struct {
+	Chunk  Chunk   `json:"chunk"`
+	Score  float64 `json:"score"`
+	Source string  `json:"source"`
+	Title  string  `json:"title,omitempty"`
+	DocKey string  `json:"doc_key"`
+	Rank   int     `json:"rank"`
+}

@@ -1,0 +1,234 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ragline/ragline/internal/config"
+	"github.com/ragline/ragline/internal/kb"
+	"github.com/ragline/ragline/internal/schema"
+	"github.com/ragline/ragline/internal/store"
+)
+
+// Asker answers questions; *kb.KB implements it.
+type Asker interface {
+	Ask(ctx context.Context, collection, question string) (schema.Response, error)
+	Digest(ctx context.Context) (string, error)
+}
+
+// Pinger reports whether the store is usable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Options configure the handler.
+type Options struct {
+	Config  *config.Config
+	Version any // served at /version
+	Logger  *slog.Logger
+}
+
+// Server is the HTTP API. It is safe for concurrent use.
+type Server struct {
+	kb   Asker
+	opts Options
+	mux  *http.ServeMux
+}
+
+// New returns the API handler.
+func New(k Asker, o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{kb: k, opts: o, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /version", s.version)
+	s.mux.Handle("POST /v1/chat", s.auth(http.HandlerFunc(s.chat)))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// apiError is the one error shape of the API.
+type apiError struct {
+	status  int
+	Type    string `json:"type"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func badRequest(field, format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, Type: "invalid_request", Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// writeError maps any error to a status code: the only place that does.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+	case errors.Is(err, kb.ErrInvalid):
+		ae = &apiError{status: http.StatusBadRequest, Type: "invalid_request", Message: err.Error()}
+	case errors.Is(err, store.ErrNotFound):
+		ae = &apiError{status: http.StatusNotFound, Type: "not_found", Message: err.Error()}
+	case errors.Is(err, store.ErrReadOnly):
+		ae = &apiError{status: http.StatusConflict, Type: "read_only", Message: err.Error()}
+	case errors.Is(err, context.Canceled):
+		ae = &apiError{status: 499, Type: "canceled", Message: "request canceled"}
+	case errors.Is(err, context.DeadlineExceeded):
+		ae = &apiError{status: http.StatusGatewayTimeout, Type: "timeout", Message: "request timed out"}
+	default:
+		s.opts.Logger.Error("request failed", "path", r.URL.Path, "err", err)
+		ae = &apiError{status: http.StatusInternalServerError, Type: "internal", Message: "internal error"}
+	}
+	writeJSON(w, ae.status, map[string]any{"error": ae})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func (s *Server) auth(next http.Handler) http.Handler {
+	key := s.opts.Config.Server.APIKey
+	if !key.IsSet() {
+		return next
+	}
+	want := []byte(key.Value())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ragline"`)
+			s.writeError(w, r, &apiError{status: http.StatusUnauthorized, Type: "unauthorized", Message: "missing or invalid API key"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if p, ok := s.kb.(Pinger); ok {
+		if err := p.Ping(r.Context()); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "store": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) version(w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{"build": s.opts.Version}
+	if d, err := s.kb.Digest(r.Context()); err == nil {
+		out["kb_digest"] = d
+	}
+	if s.opts.Config != nil {
+		out["config_digest"] = s.opts.Config.Digest()
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type chatRequest struct {
+	Message    string `json:"message"`
+	SessionID  string `json:"session_id,omitempty"`
+	Collection string `json:"collection,omitempty"`
+	Stream     bool   `json:"stream,omitempty"`
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	var req chatRequest
+	if err := s.decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if strings.TrimSpace(req.Message) == "" {
+		s.writeError(w, r, badRequest("message", "message is required"))
+		return
+	}
+	if req.Collection != "" && !config.ValidCollection(req.Collection) {
+		s.writeError(w, r, badRequest("collection", "invalid collection name %q", req.Collection))
+		return
+	}
+	resp, err := s.kb.Ask(r.Context(), req.Collection, req.Message)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// decode reads a JSON body within the size limit, rejecting unknown fields.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return &apiError{status: http.StatusUnsupportedMediaType, Type: "unsupported_media_type", Message: "want Content-Type: application/json"}
+	}
+	limit := int64(s.opts.Config.Server.MaxBodyBytes)
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &mbe):
+			return &apiError{status: http.StatusRequestEntityTooLarge, Type: "too_large", Message: fmt.Sprintf("request body over %d bytes", limit)}
+		case errors.As(err, &se):
+			return badRequest("", "invalid JSON at byte %d: %v", se.Offset, err)
+		case errors.As(err, &te):
+			return badRequest(te.Field, "field %s: want %s", te.Field, te.Type)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return badRequest(f, "unknown field %q", f)
+		case errors.Is(err, io.EOF):
+			return badRequest("", "empty request body")
+		}
+		return badRequest("", "invalid request body: %v", err)
+	}
+	return nil
+}
+
+// ListenAndServe serves h on addr until ctx is cancelled, then drains
+// in-flight requests for up to 10 seconds. ready, if not nil, receives the
+// bound address once listening.
+func ListenAndServe(ctx context.Context, addr string, h http.Handler, cfg *config.Config, ready func(addr string)) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Duration(cfg.Server.ReadTimeout),
+		WriteTimeout:      time.Duration(cfg.Server.WriteTimeout),
+	}
+	ln, err := listen(addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}

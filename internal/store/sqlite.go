@@ -1,0 +1,415 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+
+	"github.com/ragline/ragline/internal/schema"
+)
+
+// FileName is the database file inside a knowledge-base directory.
+const FileName = "ragline.db"
+
+// Options configure Open.
+type Options struct {
+	// ReadOnly opens the database immutable: no writes, no locks, no WAL,
+	// as needed for a snapshot on a read-only filesystem.
+	ReadOnly bool
+	// Stamp identifies the indexing settings (analyzer and chunker
+	// versions and options). A knowledge base remembers the stamp it was
+	// built with and refuses to be used with another one.
+	Stamp string
+}
+
+// SQLite is the embedded Store: one SQLite database file. It is safe for
+// concurrent use; writes are serialised by SQLite.
+type SQLite struct {
+	db       *sql.DB
+	path     string
+	readOnly bool
+}
+
+var _ Store = (*SQLite)(nil)
+
+// Resolve maps a --data argument to the database file: a directory holds
+// FileName, anything else is the database file itself.
+func Resolve(data string) string {
+	if st, err := os.Stat(data); err == nil && st.IsDir() {
+		return filepath.Join(data, FileName)
+	}
+	if filepath.Ext(data) == "" {
+		return filepath.Join(data, FileName)
+	}
+	return data
+}
+
+// isWAL reports whether the database file is in WAL mode (header bytes 18
+// and 19 are 2), i.e. a live knowledge base that a writer may be changing.
+func isWAL(file string) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var hdr [20]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return false
+	}
+	return hdr[18] == 2 || hdr[19] == 2
+}
+
+// Open opens (creating when writable) the knowledge base at path, which is
+// a directory or a database file (see Resolve).
+func Open(ctx context.Context, path string, o Options) (*SQLite, error) {
+	file := Resolve(path)
+	q := url.Values{}
+	if o.ReadOnly {
+		if _, err := os.Stat(file); err != nil {
+			return nil, fmt.Errorf("open knowledge base: %w", err)
+		}
+		q.Set("mode", "ro")
+		if !isWAL(file) {
+			// A snapshot: nothing else writes it, so skip locking entirely
+			// (works on read-only filesystems too).
+			q.Set("immutable", "1")
+		}
+	} else {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return nil, fmt.Errorf("open knowledge base: %w", err)
+		}
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "foreign_keys(ON)")
+		q.Set("_txlock", "immediate")
+	}
+	dsn := "file:" + file + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open knowledge base %s: %w", file, err)
+	}
+	s := &SQLite{db: db, path: file, readOnly: o.ReadOnly}
+	if err := s.init(ctx, o); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *SQLite) init(ctx context.Context, o Options) error {
+	if !s.readOnly {
+		if _, err := s.db.ExecContext(ctx, schemaSQL); err != nil {
+			return fmt.Errorf("open knowledge base %s: create schema: %w", s.path, err)
+		}
+		if err := s.ensureMeta(ctx, "schema_version", schemaVersion); err != nil {
+			return err
+		}
+	}
+	v, err := s.Meta(ctx, "schema_version")
+	if err != nil {
+		return fmt.Errorf("open knowledge base %s: not a ragline knowledge base: %w", s.path, err)
+	}
+	if v != schemaVersion {
+		return fmt.Errorf("open knowledge base %s: schema version %s, this ragline reads %s", s.path, v, schemaVersion)
+	}
+	if o.Stamp == "" {
+		return nil
+	}
+	stamp, err := s.Meta(ctx, "stamp")
+	switch {
+	case errors.Is(err, ErrNotFound) && !s.readOnly:
+		return s.SetMeta(ctx, "stamp", o.Stamp)
+	case err != nil:
+		return err
+	case stamp != o.Stamp:
+		n, _ := s.countDocuments(ctx)
+		if n == 0 && !s.readOnly {
+			return s.SetMeta(ctx, "stamp", o.Stamp)
+		}
+		return fmt.Errorf("%w: it has %q, the configuration gives %q; use the same analyzer and chunker settings or rebuild it", ErrSettingsMismatch, stamp, o.Stamp)
+	}
+	return nil
+}
+
+func (s *SQLite) ensureMeta(ctx context.Context, key, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO NOTHING`, key, value)
+	return err
+}
+
+// Meta returns a metadata value or ErrNotFound.
+func (s *SQLite) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("meta %s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("meta %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMeta stores a metadata value.
+func (s *SQLite) SetMeta(ctx context.Context, key, value string) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
+	if err != nil {
+		return fmt.Errorf("set meta %s: %w", key, err)
+	}
+	return nil
+}
+
+// Path returns the database file.
+func (s *SQLite) Path() string { return s.path }
+
+// ReadOnly reports whether the knowledge base was opened read-only.
+func (s *SQLite) ReadOnly() bool { return s.readOnly }
+
+// Close closes the database.
+func (s *SQLite) Close() error { return s.db.Close() }
+
+// DocumentID derives the stable document id from collection and key.
+func DocumentID(collection, key string) string {
+	sum := sha256.Sum256([]byte(collection + "\x00" + key))
+	return hex.EncodeToString(sum[:8])
+}
+
+// collectionToken is the FTS5 term that tags a collection's chunks, so a
+// collection filter is part of the full-text match itself.
+func collectionToken(collection string) string {
+	sum := sha256.Sum256([]byte(collection))
+	return "c" + hex.EncodeToString(sum[:8])
+}
+
+// Unchanged reports whether the document with this collection and key is
+// stored with the given content hash, so callers can skip extraction work.
+func (s *SQLite) Unchanged(ctx context.Context, collection, key, hash string) (bool, error) {
+	var h string
+	err := s.db.QueryRowContext(ctx, `SELECT hash FROM documents WHERE collection = ? AND key = ?`, collection, key).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return h == hash, nil
+}
+
+// PutDocument stores a document and its chunks in one transaction. An
+// unchanged document (same collection, key and hash) is left as it is; a
+// changed one has all its chunks replaced atomically.
+func (s *SQLite) PutDocument(ctx context.Context, doc schema.Document, chunks []IndexedChunk) (PutStatus, error) {
+	if s.readOnly {
+		return "", ErrReadOnly
+	}
+	doc.ID = DocumentID(doc.Collection, doc.Key)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("put %s: %w", doc.Key, err)
+	}
+	defer tx.Rollback()
+
+	status := Added
+	var oldHash string
+	err = tx.QueryRowContext(ctx, `SELECT hash FROM documents WHERE id = ?`, doc.ID).Scan(&oldHash)
+	switch {
+	case err == nil && oldHash == doc.Hash:
+		return Unchanged, nil
+	case err == nil:
+		status = Replaced
+		if err := deleteDocTx(ctx, tx, doc.ID); err != nil {
+			return "", fmt.Errorf("put %s: %w", doc.Key, err)
+		}
+	case !errors.Is(err, sql.ErrNoRows):
+		return "", fmt.Errorf("put %s: %w", doc.Key, err)
+	}
+
+	blocks, _ := json.Marshal(doc.Blocks)
+	meta, _ := json.Marshal(doc.Metadata)
+	if doc.Metadata == nil {
+		meta = []byte("{}")
+	}
+	textHash := sha256.Sum256([]byte(doc.Text))
+	chars := len([]rune(doc.Text))
+	_, err = tx.ExecContext(ctx, `INSERT INTO documents
+		(id, collection, key, source, title, type, language, hash, text_hash, size, pages, chars, text, blocks, metadata, ingested_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		doc.ID, doc.Collection, doc.Key, doc.Source, doc.Title, doc.Type, doc.Language, doc.Hash,
+		hex.EncodeToString(textHash[:]), doc.Size, doc.Pages, chars, doc.Text, string(blocks), string(meta),
+		time.Now().UTC().Format(time.RFC3339))
+	if err != nil {
+		return "", fmt.Errorf("put %s: insert document: %w", doc.Key, err)
+	}
+	insChunk, err := tx.PrepareContext(ctx, `INSERT INTO chunks
+		(id, document_id, collection, ordinal, start, end, page, headings, tokens, text)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return "", fmt.Errorf("put %s: %w", doc.Key, err)
+	}
+	defer insChunk.Close()
+	insFTS, err := tx.PrepareContext(ctx, `INSERT INTO chunks_fts(rowid, coll, title, body) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return "", fmt.Errorf("put %s: %w", doc.Key, err)
+	}
+	defer insFTS.Close()
+	coll := collectionToken(doc.Collection)
+	for i, ic := range chunks {
+		c := ic.Chunk
+		c.DocumentID = doc.ID
+		c.Ordinal = i
+		c.ID = fmt.Sprintf("%s#%d", doc.ID, i)
+		headings, _ := json.Marshal(c.Headings)
+		if c.Headings == nil {
+			headings = []byte("[]")
+		}
+		res, err := insChunk.ExecContext(ctx, c.ID, c.DocumentID, doc.Collection, c.Ordinal, c.Start, c.End, c.Page, string(headings), c.Tokens, c.Text)
+		if err != nil {
+			return "", fmt.Errorf("put %s: insert chunk %d: %w", doc.Key, i, err)
+		}
+		rowid, err := res.LastInsertId()
+		if err != nil {
+			return "", fmt.Errorf("put %s: %w", doc.Key, err)
+		}
+		if _, err := insFTS.ExecContext(ctx, rowid, coll, strings.Join(ic.TitleTerms, " "), strings.Join(ic.Terms, " ")); err != nil {
+			return "", fmt.Errorf("put %s: index chunk %d: %w", doc.Key, i, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("put %s: commit: %w", doc.Key, err)
+	}
+	return status, nil
+}
+
+func deleteDocTx(ctx context.Context, tx *sql.Tx, id string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE document_id = ?)`, id); err != nil {
+		return fmt.Errorf("delete index rows: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE document_id = ?`, id); err != nil {
+		return fmt.Errorf("delete chunks: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete document: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteDocument removes a document, its chunks and their index entries in
+// one transaction.
+func (s *SQLite) DeleteDocument(ctx context.Context, id string) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	if err := deleteDocTx(ctx, tx, id); err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *SQLite) countDocuments(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM documents`).Scan(&n)
+	return n, err
+}
+
+const docInfoCols = `d.id, d.collection, d.key, d.source, d.title, d.type, d.language, d.hash, d.size, d.pages, d.chars, d.ingested_at,
+	(SELECT count(*) FROM chunks c WHERE c.document_id = d.id)`
+
+func scanDocInfo(sc interface{ Scan(...any) error }) (DocInfo, error) {
+	var d DocInfo
+	err := sc.Scan(&d.ID, &d.Collection, &d.Key, &d.Source, &d.Title, &d.Type, &d.Language, &d.Hash, &d.Size, &d.Pages, &d.Chars, &d.IngestedAt, &d.Chunks)
+	return d, err
+}
+
+// Documents lists a collection's documents ordered by key; an empty
+// collection name lists every collection.
+func (s *SQLite) Documents(ctx context.Context, collection string) ([]DocInfo, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+docInfoCols+` FROM documents d
+		WHERE ? = '' OR d.collection = ? ORDER BY d.collection, d.key`, collection, collection)
+	if err != nil {
+		return nil, fmt.Errorf("list documents: %w", err)
+	}
+	defer rows.Close()
+	var out []DocInfo
+	for rows.Next() {
+		d, err := scanDocInfo(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list documents: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DocumentInfo returns one document's metadata.
+func (s *SQLite) DocumentInfo(ctx context.Context, id string) (DocInfo, error) {
+	d, err := scanDocInfo(s.db.QueryRowContext(ctx, `SELECT `+docInfoCols+` FROM documents d WHERE d.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("document %s: %w", id, ErrNotFound)
+	}
+	return d, err
+}
+
+// Document returns a document with its text and structure.
+func (s *SQLite) Document(ctx context.Context, id string) (schema.Document, error) {
+	var d schema.Document
+	var blocks, meta string
+	err := s.db.QueryRowContext(ctx, `SELECT id, collection, key, source, title, type, language, hash, size, pages, text, blocks, metadata
+		FROM documents WHERE id = ?`, id).Scan(&d.ID, &d.Collection, &d.Key, &d.Source, &d.Title, &d.Type, &d.Language, &d.Hash, &d.Size, &d.Pages, &d.Text, &blocks, &meta)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("document %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("document %s: %w", id, err)
+	}
+	_ = json.Unmarshal([]byte(blocks), &d.Blocks)
+	_ = json.Unmarshal([]byte(meta), &d.Metadata)
+	return d, nil
+}
+
+// Collections lists collection names with their document counts.
+func (s *SQLite) Collections(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT collection, count(*) FROM documents GROUP BY collection`)
+	if err != nil {
+		return nil, fmt.Errorf("list collections: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var name string
+		var n int
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, err
+		}
+		out[name] = n
+	}
+	return out, rows.Err()
+}
+
+// Ping checks that the database answers.
+func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
