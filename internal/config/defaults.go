@@ -19,7 +19,7 @@ func Default() *Config {
 			TopK:        8,
 			TitleWeight: 1.0,
 		},
-		Generator: GeneratorConfig{Kind: "extractive", MaxSentences: 3, MinScore: 0.3},
+		Generator: GeneratorConfig{Kind: "extractive", MaxSentences: 3, MinScore: 0.4},
 		Server: ServerConfig{
 			Addr:         "127.0.0.1:8080",
 			MaxBodyBytes: 1 << 20,

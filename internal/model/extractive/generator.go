@@ -116,6 +116,9 @@ func (g *Generator) Generate(question string, hits []schema.Hit, st Stats) Answe
 				continue
 			}
 			seen[key] = sent
+			if !quotable(sent, h.Chunk.Headings) {
+				continue
+			}
 			terms := g.analyzer.Terms(sent)
 			set := make(map[string]bool, len(terms))
 			var cov float64
@@ -198,26 +201,54 @@ func (g *Generator) Generate(question string, hits []schema.Hit, st Stats) Answe
 	return ans
 }
 
-// termWeights gives each distinct question term its IDF. Terms that occur
-// in no chunk are left out: no sentence can support them, and question
-// words ("how many") would otherwise sink every score.
+// absentWeight scales the weight of a question term that occurs in no
+// chunk. Such a term cannot be supported by any sentence; it still counts
+// (a question about "revenue" is not answered by a sentence about the
+// company name) but at half the weight of a rare term, because many of
+// them are artefacts: a bigram across two words, a different inflection.
+const absentWeight = 0.5
+
+// termWeights gives each distinct question term its IDF; question words
+// carry no weight.
 func (g *Generator) termWeights(question string, st Stats) (map[string]float64, float64) {
 	w := map[string]float64{}
 	var total float64
 	n := float64(st.Total)
 	for _, t := range g.analyzer.Terms(question) {
-		if _, ok := w[t]; ok {
+		if _, ok := w[t]; ok || questionWords[t] {
 			continue
 		}
-		df, ok := st.DocFreq[t]
-		if !ok || df == 0 {
-			continue
-		}
+		df := st.DocFreq[t]
 		idf := math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+		if df == 0 {
+			idf *= absentWeight
+		}
 		w[t] = idf
 		total += idf
 	}
 	return w, total
+}
+
+// questionWords are interrogatives that a question contains and its
+// answer does not (after analysis: lower-cased, stemmed, CJK bigrams).
+var questionWords = map[string]bool{
+	"how": true, "mani": true, "much": true, "what": true, "which": true, "when": true,
+	"where": true, "who": true, "whom": true, "whose": true, "why": true, "doe": true, "do": true,
+	"多少": true, "什么": true, "怎么": true, "怎样": true, "如何": true, "哪些": true, "哪里": true,
+	"哪个": true, "哪儿": true, "几点": true, "是否": true, "为什": true, "是多": true, "有多": true,
+	"多长": true, "几天": true, "几次": true, "几个": true, "吗": true, "呢": true,
+}
+
+// quotable reports whether a sentence can stand as an answer: headings
+// and questions (FAQ prompts) are context, not answers.
+func quotable(sent string, headings []string) bool {
+	for _, h := range headings {
+		if strings.TrimSpace(h) == sent {
+			return false
+		}
+	}
+	r, _ := utf8.DecodeLastRuneInString(sent)
+	return r != '?' && r != '？'
 }
 
 func redundant(c candidate, chosen []candidate) bool {
