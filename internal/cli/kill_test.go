@@ -52,7 +52,7 @@ func countDocs(t *testing.T, dbFile string) int {
 // mid-run, then checks the store is consistent and that a re-run
 // completes the job.
 func TestKillDuringIngest(t *testing.T) {
-	const files = 600
+	const files = 2000
 	root := t.TempDir()
 	docs := filepath.Join(root, "docs")
 	data := filepath.Join(root, "kb")

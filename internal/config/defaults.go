@@ -16,6 +16,8 @@ func Default() *Config {
 		Chunker:  ChunkerConfig{Size: 400, Overlap: 60},
 		Analyzer: AnalyzerConfig{Stemming: "english", StopWords: StopWords{Preset: "english"}, CJK: "bigram"},
 		Retrieval: RetrievalConfig{
+			Engine:      "memory",
+			BM25:        BM25Config{K1: 0.9, B: 0.4},
 			TopK:        8,
 			TitleWeight: 1.0,
 		},

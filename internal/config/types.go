@@ -61,10 +61,21 @@ type AnalyzerConfig struct {
 
 // RetrievalConfig tunes lexical retrieval.
 type RetrievalConfig struct {
+	// Engine ranks chunks: "memory" (in-memory BM25 loaded from the
+	// store) or "fts5" (SQLite's bm25(), fixed k1 1.2 and b 0.75).
+	Engine string `yaml:"engine" json:"engine"`
+	// BM25 holds the ranking parameters of the memory engine.
+	BM25 BM25Config `yaml:"bm25" json:"bm25"`
 	// TopK is the number of chunks handed to the generator.
 	TopK int `yaml:"top_k" json:"top_k"`
 	// TitleWeight is the BM25 weight of the title column relative to text.
 	TitleWeight float64 `yaml:"title_weight" json:"title_weight"`
+}
+
+// BM25Config holds BM25 parameters.
+type BM25Config struct {
+	K1 float64 `yaml:"k1" json:"k1"`
+	B  float64 `yaml:"b" json:"b"`
 }
 
 // GeneratorConfig selects and tunes the answer generator.

@@ -57,6 +57,13 @@ func (c *Config) Validate() Errors {
 	if c.Retrieval.TopK < 1 || c.Retrieval.TopK > 1000 {
 		add("retrieval.top_k", "must be between 1 and 1000")
 	}
+	oneOf(add, "retrieval.engine", c.Retrieval.Engine, "memory", "fts5")
+	if c.Retrieval.BM25.K1 < 0 || c.Retrieval.BM25.K1 > 10 {
+		add("retrieval.bm25.k1", "must be between 0 and 10")
+	}
+	if c.Retrieval.BM25.B < 0 || c.Retrieval.BM25.B > 1 {
+		add("retrieval.bm25.b", "must be between 0 and 1")
+	}
 	if c.Retrieval.TitleWeight < 0 {
 		add("retrieval.title_weight", "must be ≥ 0")
 	}

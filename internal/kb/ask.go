@@ -59,10 +59,10 @@ func (k *KB) Ask(ctx context.Context, collection, question string) (schema.Respo
 	for _, h := range res.Hits {
 		top = append(top, search.Explain(h))
 	}
-	step("retrieve", t1, map[string]any{"mode": "lexical", "terms": res.Terms, "hits": len(res.Hits), "top_k": k.cfg.Retrieval.TopK, "ranked": top})
+	step("retrieve", t1, map[string]any{"mode": "lexical", "engine": k.cfg.Retrieval.Engine, "terms": res.Terms, "hits": len(res.Hits), "top_k": k.cfg.Retrieval.TopK, "ranked": top})
 
 	t2 := time.Now()
-	df, total, err := k.store.DocFreq(ctx, res.Terms)
+	df, total, err := k.lexical.DocFreq(ctx, collection, res.Terms)
 	if err != nil {
 		return resp, err
 	}

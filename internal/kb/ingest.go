@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/ragline/ragline/internal/chunk"
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/ingest"
@@ -64,7 +66,12 @@ type extracted struct {
 	chunks [][]store.IndexedChunk
 	err    error
 	done   bool // unchanged on disk: nothing to write
+	last   bool // the file's last part (corpus files are sent in parts)
 }
+
+// partDocs is how many documents of a corpus file are indexed and sent to
+// the writer at a time, so writing overlaps indexing.
+const partDocs = 256
 
 // Ingest loads every file under paths into collection. Files are
 // extracted, chunked and analysed in parallel and written one document per
@@ -98,11 +105,14 @@ func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Pr
 		go func() {
 			defer wg.Done()
 			for j := range in {
-				select {
-				case out <- k.extract(ctx, collection, j):
-				case <-ctx.Done():
-					return
-				}
+				k.extract(ctx, collection, j, func(ex extracted) bool {
+					select {
+					case out <- ex:
+						return true
+					case <-ctx.Done():
+						return false
+					}
+				})
 			}
 		}()
 	}
@@ -119,8 +129,7 @@ func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Pr
 	go func() { wg.Wait(); close(out) }()
 
 	rep := Report{Files: len(jobs)}
-	for ex := range out {
-		r := k.write(ctx, collection, ex)
+	record := func(r FileResult) {
 		rep.Bytes += r.Bytes
 		rep.Chunks += r.Chunks
 		if r.Err != nil {
@@ -141,6 +150,46 @@ func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Pr
 			p.File(r)
 		}
 		rep.Results = append(rep.Results, r)
+	}
+	partial := map[string]FileResult{}
+	for ex := range out {
+		// Take whatever else is ready, so small files share a transaction.
+		batch := []extracted{ex}
+		closed := false
+	drain:
+		for len(batch) < maxBatchFiles {
+			select {
+			case e, ok := <-out:
+				if !ok {
+					closed = true
+					break drain
+				}
+				batch = append(batch, e)
+			default:
+				break drain
+			}
+		}
+		for i, r := range k.writeBatch(ctx, batch) {
+			// A corpus file arrives in parts; report it once, whole.
+			if prev, ok := partial[r.Path]; ok {
+				r.Documents += prev.Documents
+				r.Chunks += prev.Chunks
+				r.statuses = append(prev.statuses, r.statuses...)
+				r.Err = errors.Join(prev.Err, r.Err)
+				if r.Err != nil {
+					r.Status = ""
+				}
+				delete(partial, r.Path)
+			}
+			if !batch[i].last {
+				partial[r.Path] = r
+				continue
+			}
+			record(r)
+		}
+		if closed {
+			break
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return rep, err
@@ -201,12 +250,14 @@ func isCorpus(path string) bool {
 	return strings.HasSuffix(p, ".jsonl") || strings.HasSuffix(p, ".jsonl.gz")
 }
 
-// extract loads, chunks and analyses one file (run by a worker).
-func (k *KB) extract(ctx context.Context, collection string, j job) (ex extracted) {
-	ex.job = j
+// extract loads, chunks and analyses one file (run by a worker) and
+// emits it, in parts for corpus files; emit returns false when the run is
+// cancelled.
+func (k *KB) extract(ctx context.Context, collection string, j job, emit func(extracted) bool) {
+	ex := extracted{job: j, last: true}
 	defer func() {
 		if r := recover(); r != nil {
-			ex.err = fmt.Errorf("internal error while extracting: %v", r)
+			emit(extracted{job: j, last: true, err: fmt.Errorf("internal error while extracting: %v", r)})
 		}
 	}()
 	lim := ingest.Limits{MaxFileSize: int64(k.cfg.Ingest.MaxFileSize), MaxPages: k.cfg.Ingest.MaxPages, MaxChars: k.cfg.Ingest.MaxChars}
@@ -214,12 +265,12 @@ func (k *KB) extract(ctx context.Context, collection string, j job) (ex extracte
 		if h, err := fileHash(j.path, lim.MaxFileSize); err == nil {
 			if same, err := k.store.Unchanged(ctx, collection, j.key, h); err == nil && same {
 				ex.done = true
-				return ex
+				emit(ex)
+				return
 			}
 		}
 	}
 	docs, err := ingest.LoadFile(ctx, j.path, lim)
-	ex.err = err
 	for i := range docs {
 		d := &docs[i]
 		d.Collection = collection
@@ -228,10 +279,48 @@ func (k *KB) extract(ctx context.Context, collection string, j job) (ex extracte
 		}
 		d.Source = filepath.Base(j.path)
 		d.ID = store.DocumentID(collection, d.Key)
-		ex.docs = append(ex.docs, *d)
-		ex.chunks = append(ex.chunks, k.indexChunks(d))
 	}
-	return ex
+	for start := 0; start < len(docs); start += partDocs {
+		end := min(start+partDocs, len(docs))
+		part := extracted{job: j, docs: docs[start:end], last: end == len(docs)}
+		part.chunks = k.indexAll(ctx, part.docs)
+		if part.last {
+			part.err = err
+		}
+		if !emit(part) {
+			return
+		}
+	}
+	if len(docs) == 0 {
+		ex.err = err
+		emit(ex)
+	}
+}
+
+// indexAll chunks and analyses documents, in parallel when there are many
+// (a corpus file holds thousands).
+func (k *KB) indexAll(ctx context.Context, docs []schema.Document) [][]store.IndexedChunk {
+	out := make([][]store.IndexedChunk, len(docs))
+	workers := min(k.cfg.Ingest.Workers, len(docs))
+	if workers <= 1 {
+		for i := range docs {
+			out[i] = k.indexChunks(&docs[i])
+		}
+		return out
+	}
+	var g errgroup.Group
+	g.SetLimit(workers)
+	for i := range docs {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			out[i] = k.indexChunks(&docs[i])
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return out
 }
 
 // indexChunks chunks a document and analyses every chunk.
@@ -258,80 +347,96 @@ func (k *KB) indexChunks(d *schema.Document) []store.IndexedChunk {
 	return out
 }
 
-// write stores one file's documents (run by the single writer).
-func (k *KB) write(ctx context.Context, collection string, ex extracted) FileResult {
-	r := FileResult{Path: ex.job.path, Key: ex.job.key, Bytes: ex.job.size}
-	if ex.done {
-		r.Status = store.Unchanged
-		r.statuses = []store.PutStatus{store.Unchanged}
-		return r
-	}
-	for i, d := range ex.docs {
-		st, err := k.store.PutDocument(ctx, d, ex.chunks[i])
-		if err != nil {
-			r.Err = errors.Join(ex.err, err)
-			return r
+// Write batching: documents are grouped into transactions of at most
+// maxBatchDocs documents or maxBatchBytes of text. Each document is always
+// written whole inside one transaction.
+const (
+	maxBatchFiles = 64
+	maxBatchDocs  = 256
+	maxBatchBytes = 8 << 20
+)
+
+// writeBatch stores the documents of several extracted files (run by the
+// single writer). When a group fails, its documents are retried one by one
+// so the failure is pinned on the file it belongs to.
+func (k *KB) writeBatch(ctx context.Context, batch []extracted) []FileResult {
+	results := make([]FileResult, len(batch))
+	type ref struct{ file, doc int }
+	var group []store.DocumentChunks
+	var refs []ref
+	var bytes int
+	flush := func() {
+		if len(group) == 0 {
+			return
 		}
-		r.Documents++
-		r.Chunks += len(ex.chunks[i])
-		r.statuses = append(r.statuses, st)
-		r.Status = st
+		statuses, err := k.store.PutDocuments(ctx, group)
+		for i, rf := range refs {
+			r := &results[rf.file]
+			st := store.PutStatus("")
+			if err != nil {
+				st, err = k.store.PutDocument(ctx, group[i].Doc, group[i].Chunks)
+				if err != nil {
+					r.Err = errors.Join(r.Err, err)
+					continue
+				}
+			} else {
+				st = statuses[i]
+			}
+			r.Documents++
+			r.Chunks += len(group[i].Chunks)
+			r.statuses = append(r.statuses, st)
+			r.Status = st
+		}
+		group, refs, bytes = group[:0], refs[:0], 0
 	}
-	r.Err = ex.err
-	if r.Err != nil {
-		r.Status = ""
+	for fi, ex := range batch {
+		r := &results[fi]
+		*r = FileResult{Path: ex.job.path, Key: ex.job.key, Bytes: ex.job.size, Err: ex.err}
+		if ex.done {
+			r.Status = store.Unchanged
+			r.statuses = []store.PutStatus{store.Unchanged}
+			continue
+		}
+		for di, d := range ex.docs {
+			if len(group) >= maxBatchDocs || bytes >= maxBatchBytes {
+				flush()
+			}
+			group = append(group, store.DocumentChunks{Doc: d, Chunks: ex.chunks[di]})
+			refs = append(refs, ref{fi, di})
+			bytes += len(d.Text)
+		}
 	}
-	return r
+	flush()
+	for i := range results {
+		if results[i].Err != nil {
+			results[i].Status = ""
+		}
+	}
+	return results
 }
 
 // PutDocuments stores already-extracted documents (e.g. an evaluation
 // corpus) into collection, chunking and analysing them like files.
 func (k *KB) PutDocuments(ctx context.Context, collection string, docs []schema.Document) error {
 	defer k.invalidate()
-	type item struct {
-		doc    schema.Document
-		chunks []store.IndexedChunk
-	}
-	in := make(chan int)
-	out := make(chan item, 64)
-	var wg sync.WaitGroup
-	for range max(1, k.cfg.Ingest.Workers) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range in {
-				d := docs[i]
-				d.Collection = collection
-				d.ID = store.DocumentID(collection, d.Key)
-				if d.Type == "" {
-					d.Type = "text"
-				}
-				out <- item{d, k.indexChunks(&d)}
-			}
-		}()
-	}
-	go func() {
-		defer close(in)
-		for i := range docs {
-			select {
-			case in <- i:
-			case <-ctx.Done():
-				return
-			}
+	prepared := make([]schema.Document, len(docs))
+	for i, d := range docs {
+		d.Collection = collection
+		d.ID = store.DocumentID(collection, d.Key)
+		if d.Type == "" {
+			d.Type = "text"
 		}
-	}()
-	go func() { wg.Wait(); close(out) }()
-	var firstErr error
-	for it := range out {
-		if firstErr != nil {
-			continue
-		}
-		if _, err := k.store.PutDocument(ctx, it.doc, it.chunks); err != nil {
-			firstErr = err
+		prepared[i] = d
+	}
+	ex := extracted{job: job{path: collection, key: collection}, docs: prepared, last: true}
+	ex.chunks = k.indexAll(ctx, prepared)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, r := range k.writeBatch(ctx, []extracted{ex}) {
+		if r.Err != nil {
+			return r.Err
 		}
 	}
-	if firstErr == nil {
-		firstErr = ctx.Err()
-	}
-	return firstErr
+	return nil
 }

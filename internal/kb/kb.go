@@ -47,7 +47,10 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		cfg:      cfg,
 		store:    st,
 		analyzer: an,
-		lexical:  search.NewLexical(st, an, cfg.Retrieval.TitleWeight),
+		lexical: search.NewLexical(st, an, search.Options{
+			Engine: cfg.Retrieval.Engine,
+			BM25:   search.BM25{K1: cfg.Retrieval.BM25.K1, B: cfg.Retrieval.BM25.B, TitleWeight: cfg.Retrieval.TitleWeight},
+		}),
 		gen:      extractive.New(an, extractive.Options{MaxSentences: cfg.Generator.MaxSentences, MinScore: cfg.Generator.MinScore}),
 		chunkOpt: chunkOpt,
 		stamp:    stamp,
@@ -124,6 +127,14 @@ func (k *KB) Snapshot(ctx context.Context, out string) (string, error) {
 func (k *KB) DeleteDocument(ctx context.Context, id string) error {
 	defer k.invalidate()
 	return k.store.DeleteDocument(ctx, id)
+}
+
+// Warm loads the in-memory index of collection ahead of the first query.
+func (k *KB) Warm(ctx context.Context, collection string) error {
+	if collection == "" {
+		collection = k.cfg.Collection
+	}
+	return k.lexical.Warm(ctx, collection)
 }
 
 // Ping checks that the store answers.

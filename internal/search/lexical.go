@@ -11,8 +11,25 @@ import (
 
 // Index is what lexical retrieval needs from a store.
 type Index interface {
+	TermSource
 	Search(ctx context.Context, q store.Query) ([]store.Match, error)
 	Chunks(ctx context.Context, rowids []int64) ([]store.ChunkRecord, error)
+	DocFreq(ctx context.Context, terms []string) (map[string]int, int, error)
+}
+
+// Engines that rank chunks.
+const (
+	// EngineMemory ranks with an in-memory BM25 index loaded from the
+	// store's full-text table and rebuilt when the store changes.
+	EngineMemory = "memory"
+	// EngineFTS5 ranks with SQLite FTS5's bm25() (fixed k1 1.2, b 0.75).
+	EngineFTS5 = "fts5"
+)
+
+// Options configure lexical retrieval.
+type Options struct {
+	Engine string
+	BM25   BM25
 }
 
 // Analyzer turns text into index terms.
@@ -23,14 +40,60 @@ type Analyzer interface {
 // Lexical is BM25 retrieval over the store's full-text index. It is
 // immutable and safe for concurrent use.
 type Lexical struct {
-	index       Index
-	analyzer    Analyzer
-	titleWeight float64
+	index    Index
+	analyzer Analyzer
+	opts     Options
+	cache    *indexCache
 }
 
 // NewLexical returns a lexical retriever.
-func NewLexical(index Index, analyzer Analyzer, titleWeight float64) *Lexical {
-	return &Lexical{index: index, analyzer: analyzer, titleWeight: titleWeight}
+func NewLexical(index Index, analyzer Analyzer, o Options) *Lexical {
+	if o.Engine == "" {
+		o.Engine = EngineMemory
+	}
+	return &Lexical{index: index, analyzer: analyzer, opts: o, cache: &indexCache{src: index}}
+}
+
+// DocFreq returns how many chunks of collection hold each term, and the
+// number of chunks, for weighting question terms.
+func (l *Lexical) DocFreq(ctx context.Context, collection string, terms []string) (map[string]int, int, error) {
+	if l.opts.Engine == EngineFTS5 {
+		return l.index.DocFreq(ctx, terms)
+	}
+	ix, err := l.cache.get(ctx, collection)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make(map[string]int, len(terms))
+	for _, t := range terms {
+		out[t] = ix.docFreq(t)
+	}
+	return out, len(ix.rowids), nil
+}
+
+// Warm builds the in-memory index of collection ahead of the first query.
+func (l *Lexical) Warm(ctx context.Context, collection string) error {
+	if l.opts.Engine == EngineFTS5 {
+		return nil
+	}
+	_, err := l.cache.get(ctx, collection)
+	return err
+}
+
+func (l *Lexical) match(ctx context.Context, collection string, terms []string, k int) ([]store.Match, error) {
+	if l.opts.Engine == EngineFTS5 {
+		return l.index.Search(ctx, store.Query{Collection: collection, Terms: terms, K: k, TitleWeight: l.opts.BM25.TitleWeight})
+	}
+	ix, err := l.cache.get(ctx, collection)
+	if err != nil {
+		return nil, err
+	}
+	top := ix.search(terms, k, l.opts.BM25)
+	out := make([]store.Match, len(top))
+	for i, s := range top {
+		out[i] = store.Match{ChunkRowID: ix.rowids[s.doc], Score: float64(s.score)}
+	}
+	return out, nil
 }
 
 // Result is a ranked list of chunks with the query terms that found them.
@@ -46,7 +109,7 @@ func (l *Lexical) Retrieve(ctx context.Context, collection, query string, k int)
 	if len(terms) == 0 || k <= 0 {
 		return res, nil
 	}
-	matches, err := l.index.Search(ctx, store.Query{Collection: collection, Terms: terms, K: k, TitleWeight: l.titleWeight})
+	matches, err := l.match(ctx, collection, terms, k)
 	if err != nil {
 		return res, fmt.Errorf("retrieve: %w", err)
 	}

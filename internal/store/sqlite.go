@@ -11,8 +11,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 
@@ -213,25 +215,104 @@ func (s *SQLite) Unchanged(ctx context.Context, collection, key, hash string) (b
 // unchanged document (same collection, key and hash) is left as it is; a
 // changed one has all its chunks replaced atomically.
 func (s *SQLite) PutDocument(ctx context.Context, doc schema.Document, chunks []IndexedChunk) (PutStatus, error) {
-	if s.readOnly {
-		return "", ErrReadOnly
+	st, err := s.PutDocuments(ctx, []DocumentChunks{{Doc: doc, Chunks: chunks}})
+	if err != nil {
+		return "", err
 	}
-	doc.ID = DocumentID(doc.Collection, doc.Key)
+	return st[0], nil
+}
+
+// DocumentChunks is a document with its indexed chunks.
+type DocumentChunks struct {
+	Doc    schema.Document
+	Chunks []IndexedChunk
+}
+
+// PutDocuments stores several documents in one transaction: each is
+// written whole or not at all, and grouping small documents amortises the
+// full-text index's per-commit segment flush. On error nothing of the
+// group is stored.
+func (s *SQLite) PutDocuments(ctx context.Context, docs []DocumentChunks) ([]PutStatus, error) {
+	if s.readOnly {
+		return nil, ErrReadOnly
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return "", fmt.Errorf("put %s: %w", doc.Key, err)
+		return nil, fmt.Errorf("put: %w", err)
 	}
 	defer tx.Rollback()
+	w, err := newTxWriter(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	defer w.close()
+	out := make([]PutStatus, len(docs))
+	for i, dc := range docs {
+		if out[i], err = w.put(ctx, dc.Doc, dc.Chunks); err != nil {
+			return nil, err
+		}
+	}
+	if err := bumpGeneration(ctx, tx); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("put: commit: %w", err)
+	}
+	return out, nil
+}
 
+// txWriter holds the prepared statements of one write transaction.
+type txWriter struct {
+	tx               *sql.Tx
+	hash, doc, chunk *sql.Stmt
+	fts              *sql.Stmt
+}
+
+func newTxWriter(ctx context.Context, tx *sql.Tx) (*txWriter, error) {
+	w := &txWriter{tx: tx}
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = tx.PrepareContext(ctx, q)
+		return st
+	}
+	w.hash = prep(`SELECT hash FROM documents WHERE id = ?`)
+	w.doc = prep(`INSERT INTO documents
+		(id, collection, key, source, title, type, language, hash, text_hash, size, pages, chars, text, blocks, metadata, ingested_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	w.chunk = prep(`INSERT INTO chunks
+		(id, document_id, collection, ordinal, start, end, page, headings, tokens, text)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	w.fts = prep(`INSERT INTO chunks_fts(rowid, coll, title, body) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		w.close()
+		return nil, fmt.Errorf("put: prepare: %w", err)
+	}
+	return w, nil
+}
+
+func (w *txWriter) close() {
+	for _, st := range []*sql.Stmt{w.hash, w.doc, w.chunk, w.fts} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []IndexedChunk) (PutStatus, error) {
+	doc.ID = DocumentID(doc.Collection, doc.Key)
 	status := Added
 	var oldHash string
-	err = tx.QueryRowContext(ctx, `SELECT hash FROM documents WHERE id = ?`, doc.ID).Scan(&oldHash)
+	err := w.hash.QueryRowContext(ctx, doc.ID).Scan(&oldHash)
 	switch {
 	case err == nil && oldHash == doc.Hash:
 		return Unchanged, nil
 	case err == nil:
 		status = Replaced
-		if err := deleteDocTx(ctx, tx, doc.ID); err != nil {
+		if err := deleteDocTx(ctx, w.tx, doc.ID); err != nil {
 			return "", fmt.Errorf("put %s: %w", doc.Key, err)
 		}
 	case !errors.Is(err, sql.ErrNoRows):
@@ -239,44 +320,30 @@ func (s *SQLite) PutDocument(ctx context.Context, doc schema.Document, chunks []
 	}
 
 	blocks, _ := json.Marshal(doc.Blocks)
-	meta, _ := json.Marshal(doc.Metadata)
-	if doc.Metadata == nil {
-		meta = []byte("{}")
+	meta := []byte("{}")
+	if doc.Metadata != nil {
+		meta, _ = json.Marshal(doc.Metadata)
 	}
 	textHash := sha256.Sum256([]byte(doc.Text))
-	chars := len([]rune(doc.Text))
-	_, err = tx.ExecContext(ctx, `INSERT INTO documents
-		(id, collection, key, source, title, type, language, hash, text_hash, size, pages, chars, text, blocks, metadata, ingested_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	chars := utf8.RuneCountInString(doc.Text)
+	_, err = w.doc.ExecContext(ctx,
 		doc.ID, doc.Collection, doc.Key, doc.Source, doc.Title, doc.Type, doc.Language, doc.Hash,
 		hex.EncodeToString(textHash[:]), doc.Size, doc.Pages, chars, doc.Text, string(blocks), string(meta),
 		time.Now().UTC().Format(time.RFC3339))
 	if err != nil {
 		return "", fmt.Errorf("put %s: insert document: %w", doc.Key, err)
 	}
-	insChunk, err := tx.PrepareContext(ctx, `INSERT INTO chunks
-		(id, document_id, collection, ordinal, start, end, page, headings, tokens, text)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return "", fmt.Errorf("put %s: %w", doc.Key, err)
-	}
-	defer insChunk.Close()
-	insFTS, err := tx.PrepareContext(ctx, `INSERT INTO chunks_fts(rowid, coll, title, body) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		return "", fmt.Errorf("put %s: %w", doc.Key, err)
-	}
-	defer insFTS.Close()
 	coll := collectionToken(doc.Collection)
 	for i, ic := range chunks {
 		c := ic.Chunk
 		c.DocumentID = doc.ID
 		c.Ordinal = i
-		c.ID = fmt.Sprintf("%s#%d", doc.ID, i)
-		headings, _ := json.Marshal(c.Headings)
-		if c.Headings == nil {
-			headings = []byte("[]")
+		c.ID = doc.ID + "#" + strconv.Itoa(i)
+		headings := []byte("[]")
+		if c.Headings != nil {
+			headings, _ = json.Marshal(c.Headings)
 		}
-		res, err := insChunk.ExecContext(ctx, c.ID, c.DocumentID, doc.Collection, c.Ordinal, c.Start, c.End, c.Page, string(headings), c.Tokens, c.Text)
+		res, err := w.chunk.ExecContext(ctx, c.ID, c.DocumentID, doc.Collection, c.Ordinal, c.Start, c.End, c.Page, string(headings), c.Tokens, c.Text)
 		if err != nil {
 			return "", fmt.Errorf("put %s: insert chunk %d: %w", doc.Key, i, err)
 		}
@@ -284,12 +351,9 @@ func (s *SQLite) PutDocument(ctx context.Context, doc schema.Document, chunks []
 		if err != nil {
 			return "", fmt.Errorf("put %s: %w", doc.Key, err)
 		}
-		if _, err := insFTS.ExecContext(ctx, rowid, coll, strings.Join(ic.TitleTerms, " "), strings.Join(ic.Terms, " ")); err != nil {
+		if _, err := w.fts.ExecContext(ctx, rowid, coll, strings.Join(ic.TitleTerms, " "), strings.Join(ic.Terms, " ")); err != nil {
 			return "", fmt.Errorf("put %s: index chunk %d: %w", doc.Key, i, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return "", fmt.Errorf("put %s: commit: %w", doc.Key, err)
 	}
 	return status, nil
 }
@@ -324,6 +388,9 @@ func (s *SQLite) DeleteDocument(ctx context.Context, id string) error {
 	defer tx.Rollback()
 	if err := deleteDocTx(ctx, tx, id); err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	if err := bumpGeneration(ctx, tx); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
@@ -413,3 +480,45 @@ func (s *SQLite) Collections(ctx context.Context) (map[string]int, error) {
 
 // Ping checks that the database answers.
 func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// bumpGeneration increments the write generation inside a write
+// transaction, so in-memory indexes in any process can tell they are stale.
+func bumpGeneration(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES('generation', '1')
+		ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`)
+	if err != nil {
+		return fmt.Errorf("bump generation: %w", err)
+	}
+	return nil
+}
+
+// Generation returns a number that changes whenever documents are written
+// or deleted, by this process or another.
+func (s *SQLite) Generation(ctx context.Context) (int64, error) {
+	var g int64
+	err := s.db.QueryRowContext(ctx, `SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'`).Scan(&g)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return g, err
+}
+
+// ChunkTerms calls fn for every chunk of collection with its indexed title
+// and body terms (space-separated), in row order.
+func (s *SQLite) ChunkTerms(ctx context.Context, collection string, fn func(rowid int64, title, body string)) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT f.rowid, f.title, f.body FROM chunks_fts f
+		JOIN chunks c ON c.rowid = f.rowid WHERE c.collection = ? ORDER BY f.rowid`, collection)
+	if err != nil {
+		return fmt.Errorf("chunk terms: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var title, body string
+		if err := rows.Scan(&id, &title, &body); err != nil {
+			return fmt.Errorf("chunk terms: %w", err)
+		}
+		fn(id, title, body)
+	}
+	return rows.Err()
+}

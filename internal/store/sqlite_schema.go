@@ -43,8 +43,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id, ordinal);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
   coll, title, body,
-  content='', contentless_delete=1,
-  tokenize="unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
+  tokenize='ascii'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
 `
