@@ -1,0 +1,58 @@
+package ingest
+
+// Default limits, chosen so that a normal office document or web page is
+// never refused while a hostile or runaway input is stopped early.
+const (
+	DefaultMaxFileSize int64 = 64 << 20
+	DefaultMaxPages          = 2000
+	DefaultMaxChars          = 20_000_000
+)
+
+// Limits bound the work spent on one file. A field that is zero or
+// negative takes its default.
+type Limits struct {
+	// MaxFileSize is the largest file accepted, in bytes. Gzip-compressed
+	// JSONL may expand to at most four times this size.
+	MaxFileSize int64
+	// MaxPages is the largest page count accepted for paged formats (PDF).
+	MaxPages int
+	// MaxChars is the largest number of characters (Unicode code points)
+	// extracted into one document.
+	MaxChars int
+}
+
+// DefaultLimits returns the limits used when the caller has no opinion:
+// 64 MiB per file, 2000 pages and 20 million characters per document.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxFileSize: DefaultMaxFileSize,
+		MaxPages:    DefaultMaxPages,
+		MaxChars:    DefaultMaxChars,
+	}
+}
+
+// withDefaults fills unset fields with their defaults.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.MaxFileSize <= 0 {
+		l.MaxFileSize = d.MaxFileSize
+	}
+	if l.MaxPages <= 0 {
+		l.MaxPages = d.MaxPages
+	}
+	if l.MaxChars <= 0 {
+		l.MaxChars = d.MaxChars
+	}
+	return l
+}
+
+// maxGunzipped is the largest number of bytes read out of a gzip stream,
+// which guards against decompression bombs.
+func (l Limits) maxGunzipped() int64 { return 4 * l.MaxFileSize }
+
+// maxXML is the largest number of XML bytes read out of a DOCX archive.
+// Markup outweighs text several times over (a formatted run costs tens of
+// bytes), so sixteen bytes of XML per allowed character, plus 1 MiB for
+// styles and settings, fits real documents and still stops a zip bomb
+// long before memory or time run out.
+func (l Limits) maxXML() int64 { return 16*int64(l.MaxChars) + 1<<20 }

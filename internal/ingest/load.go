@@ -1,0 +1,121 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/ragline/ragline/internal/schema"
+)
+
+// LoadFile reads the file at path and returns its documents: one for most
+// formats, one per record for a BEIR JSONL corpus. Each document's Key is
+// path as given (a JSONL record's Key is its _id), Source is the base name,
+// and Hash is the hex sha256 of the file (of the record's line for JSONL).
+// ID, Collection and Language are left for the caller.
+//
+// The size limit is checked with os.Stat before anything is read, so a
+// huge file is refused without being read. Every error names the file and
+// wraps one of the package's sentinel errors, except I/O errors from the
+// operating system and the context's error.
+//
+// For JSONL the result may hold documents together with an error: the
+// good records are returned and the error names the first bad line and
+// how many lines were bad. For every other format documents and error are
+// never both set.
+//
+// LoadFile is safe for concurrent use. PDFs share one parser instance, so
+// concurrent PDF loads wait for each other.
+func LoadFile(ctx context.Context, path string, lim Limits) ([]schema.Document, error) {
+	lim = lim.withDefaults()
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w: not a regular file", path, ErrUnsupportedType)
+	}
+	if fi.Size() > lim.MaxFileSize {
+		return nil, fmt.Errorf("%s: %w: %d bytes, limit %d", path, ErrTooLarge, fi.Size(), lim.MaxFileSize)
+	}
+	if fi.Size() == 0 {
+		return nil, fmt.Errorf("%s: %w: empty file", path, ErrNoText)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// The file may have grown since Stat; never read past the limit.
+	data, err := io.ReadAll(io.LimitReader(f, lim.MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return load(ctx, path, data, lim)
+}
+
+// Load does what LoadFile does for content already in memory; name stands
+// for the path (it becomes Key, and its base name Source) and its extension
+// takes part in type detection.
+func Load(ctx context.Context, name string, data []byte, lim Limits) ([]schema.Document, error) {
+	return load(ctx, name, data, lim.withDefaults())
+}
+
+func load(ctx context.Context, name string, data []byte, lim Limits) (docs []schema.Document, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if int64(len(data)) > lim.MaxFileSize {
+		return nil, fmt.Errorf("%s: %w: %d bytes, limit %d", name, ErrTooLarge, len(data), lim.MaxFileSize)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s: %w: empty file", name, ErrNoText)
+	}
+	typ, err := Detect(name, data[:min(len(data), SniffLen)])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer func() {
+		// A parser bug must cost one file, never the process.
+		if r := recover(); r != nil {
+			docs, err = nil, fmt.Errorf("%s: %w: %s parser panic: %v", name, ErrCorrupt, typ, r)
+		}
+	}()
+	if typ == TypeJSONL {
+		return loadJSONL(ctx, name, data, lim)
+	}
+	doc, err := loadOne(ctx, typ, name, data, lim)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	sum := sha256.Sum256(data)
+	doc.Key = name
+	doc.Source = filepath.Base(name)
+	doc.Type = typ
+	doc.Hash = hex.EncodeToString(sum[:])
+	doc.Size = int64(len(data))
+	return []schema.Document{doc}, nil
+}
+
+// loadOne extracts the single document of a non-corpus format.
+func loadOne(ctx context.Context, typ, name string, data []byte, lim Limits) (schema.Document, error) {
+	switch typ {
+	case TypePDF:
+		return loadPDF(ctx, data, lim)
+	case TypeDOCX:
+		return loadDOCX(ctx, data, lim)
+	case TypeHTML:
+		return loadHTML(ctx, data, lim)
+	case TypeMarkdown:
+		return loadMarkdown(ctx, data, lim)
+	case TypeCSV:
+		return loadCSV(ctx, name, data, lim)
+	case TypeText:
+		return loadText(ctx, data, lim)
+	}
+	return schema.Document{}, fmt.Errorf("%w: %s", ErrUnsupportedType, typ)
+}

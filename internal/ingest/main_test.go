@@ -1,0 +1,26 @@
+package ingest
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain releases the PDF runtime after the tests and then checks that
+// no goroutine outlives them.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := closePDFium(); err != nil {
+		fmt.Fprintln(os.Stderr, "closing pdfium:", err)
+		code = 1
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}

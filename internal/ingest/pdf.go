@@ -1,0 +1,264 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/klippa-app/go-pdfium"
+	pdfiumerrors "github.com/klippa-app/go-pdfium/errors"
+	"github.com/klippa-app/go-pdfium/references"
+	"github.com/klippa-app/go-pdfium/requests"
+	"github.com/klippa-app/go-pdfium/webassembly"
+	"github.com/ragline/ragline/internal/schema"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// pdfMemoryPages caps the WebAssembly memory of the PDF parser at 2 GiB
+// (64 KiB pages), so a hostile PDF cannot take the machine's memory.
+const pdfMemoryPages = 32768
+
+// pdfPool is the process-wide PDFium runtime. It is created when the
+// first PDF is loaded: compiling the module takes seconds and one instance
+// holds a few hundred megabytes, which processes that never see a PDF
+// should not pay. One worker is enough; PDF loads take turns.
+var pdfPool struct {
+	once sync.Once
+	pool pdfium.Pool
+	err  error
+}
+
+func pdfiumPool() (pdfium.Pool, error) {
+	pdfPool.once.Do(func() {
+		pdfPool.pool, pdfPool.err = newPDFiumPool()
+		if pdfPool.err != nil {
+			pdfPool.err = fmt.Errorf("pdfium: start: %w", pdfPool.err)
+		}
+	})
+	return pdfPool.pool, pdfPool.err
+}
+
+// newPDFiumPool starts PDFium compiled to WebAssembly under wazero. The
+// compiled code is cached under the user cache directory so that later
+// processes start in well under a second; cache problems only cost that
+// speed. The module gets no file system: documents are passed as bytes.
+func newPDFiumPool() (pdfium.Pool, error) {
+	rc := wazero.NewRuntimeConfig().
+		WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(pdfMemoryPages)
+	if dir, err := os.UserCacheDir(); err == nil {
+		if cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(dir, "ragline", "wazero")); err == nil {
+			rc = rc.WithCompilationCache(cache)
+		}
+	}
+	return webassembly.Init(webassembly.Config{
+		MinIdle:       0,
+		MaxIdle:       1,
+		MaxTotal:      1,
+		ReuseWorkers:  true,
+		RuntimeConfig: rc,
+		FSConfig:      wazero.NewFSConfig(),
+		Stdout:        io.Discard,
+		Stderr:        io.Discard,
+	})
+}
+
+// closePDFium releases the PDFium runtime, if it was started. Only tests
+// call it; a process keeps the runtime until it exits.
+func closePDFium() error {
+	if pdfPool.pool == nil {
+		return nil
+	}
+	return pdfPool.pool.Close()
+}
+
+// loadPDF extracts the text layer of a PDF page by page with PDFium. Each
+// page's text is split into paragraphs whose blocks carry the page number.
+// A password-protected PDF fails with ErrEncrypted, one PDFium cannot open
+// with ErrCorrupt, and one without text on any page (a scan) with ErrNoText.
+func loadPDF(ctx context.Context, data []byte, lim Limits) (doc schema.Document, err error) {
+	pool, err := pdfiumPool()
+	if err != nil {
+		return schema.Document{}, err
+	}
+	inst, err := pool.GetInstanceWithContext(ctx)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return schema.Document{}, ctxErr
+		}
+		return schema.Document{}, fmt.Errorf("pdfium: %w", err)
+	}
+	// Cancelling ctx interrupts PDFium mid-call: the worker is killed and
+	// the pool starts a fresh one for the next document.
+	killed := false
+	stop := context.AfterFunc(ctx, func() { _ = inst.Kill() })
+	defer func() {
+		r := recover()
+		switch {
+		case !stop():
+			killed = true
+		case r != nil || killed:
+			// After a panic or a WebAssembly trap the worker's state is
+			// unknown; replace it rather than reuse it.
+			_ = inst.Kill()
+		default:
+			_ = inst.Close()
+		}
+		if r != nil {
+			doc, err = schema.Document{}, fmt.Errorf("%w: pdfium panic: %v", ErrCorrupt, r)
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil && err != nil {
+			err = ctxErr
+		}
+	}()
+
+	opened, err := inst.OpenDocument(&requests.OpenDocument{File: &data})
+	if err != nil {
+		killed = !isPDFiumError(err)
+		return schema.Document{}, pdfOpenError(err)
+	}
+	d := opened.Document
+	defer func() { _, _ = inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: d}) }()
+
+	count, err := inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: d})
+	if err != nil {
+		killed = true
+		return schema.Document{}, fmt.Errorf("%w: pdfium: page count: %w", ErrCorrupt, err)
+	}
+	pages := count.PageCount
+	if pages > lim.MaxPages {
+		return schema.Document{}, fmt.Errorf("%w: %d pages, limit %d", ErrTooLarge, pages, lim.MaxPages)
+	}
+
+	var lines []pdfLine
+	chars := 0
+	for i := range pages {
+		if err := ctx.Err(); err != nil {
+			return schema.Document{}, err
+		}
+		pl, err := pdfPageLines(inst, d, i)
+		if err != nil {
+			killed = !isPDFiumError(err)
+			return schema.Document{}, fmt.Errorf("%w: pdfium: page %d: %w", ErrCorrupt, i+1, err)
+		}
+		for _, l := range pl {
+			chars += utf8.RuneCountInString(l.text)
+		}
+		if chars > lim.MaxChars {
+			return schema.Document{}, fmt.Errorf("%w: extracted text over %d characters", ErrTooLarge, lim.MaxChars)
+		}
+		lines = append(lines, pl...)
+	}
+	b := newBuilder(lim.MaxChars)
+	pdfLayout(b, lines)
+	doc, err = b.document()
+	if errors.Is(err, ErrNoText) {
+		return doc, fmt.Errorf("%w: no text layer on any of %d pages (scanned?)", ErrNoText, pages)
+	}
+	if err != nil {
+		return doc, err
+	}
+	doc.Pages = pages
+	doc.Title = pdfMeta(inst, d, "Title")
+	for _, tag := range []string{"Author", "Subject", "Keywords"} {
+		if v := pdfMeta(inst, d, tag); v != "" {
+			if doc.Metadata == nil {
+				doc.Metadata = map[string]string{}
+			}
+			doc.Metadata[strings.ToLower(tag)] = v
+		}
+	}
+	return doc, nil
+}
+
+// pdfPageLines returns the text lines of page i (0-based) in PDFium's
+// reading order, each with the geometry of its first visible character.
+func pdfPageLines(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, i int) ([]pdfLine, error) {
+	page, err := inst.FPDF_LoadPage(&requests.FPDF_LoadPage{Document: d, Index: i})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _, _ = inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: page.Page}) }()
+	tp, err := inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{Page: requests.Page{ByReference: &page.Page}})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _, _ = inst.FPDFText_ClosePage(&requests.FPDFText_ClosePage{TextPage: tp.TextPage}) }()
+	n, err := inst.FPDFText_CountChars(&requests.FPDFText_CountChars{TextPage: tp.TextPage})
+	if err != nil || n.Count <= 0 {
+		return nil, err
+	}
+	t, err := inst.FPDFText_GetText(&requests.FPDFText_GetText{TextPage: tp.TextPage, StartIndex: 0, Count: n.Count})
+	if err != nil {
+		return nil, err
+	}
+	// PDFium numbers characters by code point, line breaks it generates
+	// ("\r\n") included, so a rune's position in the text is its index.
+	var lines []pdfLine
+	idx := 0
+	for _, raw := range strings.Split(t.Text, "\r\n") {
+		line := pdfLine{text: raw, page: i + 1}
+		first := idx
+		for _, r := range raw {
+			if !unicode.IsSpace(r) && r >= 0x20 {
+				break
+			}
+			first++
+		}
+		if first < idx+utf8.RuneCountInString(raw) && first < n.Count {
+			if box, err := inst.FPDFText_GetLooseCharBox(&requests.FPDFText_GetLooseCharBox{TextPage: tp.TextPage, Index: first}); err == nil {
+				line.left = float64(box.Rect.Left)
+				line.bottom = float64(min(box.Rect.Bottom, box.Rect.Top))
+				line.height = math.Abs(float64(box.Rect.Top - box.Rect.Bottom))
+			}
+		}
+		lines = append(lines, line)
+		idx += utf8.RuneCountInString(raw) + 2
+	}
+	return lines, nil
+}
+
+// pdfMeta returns a document information field, "" when absent.
+func pdfMeta(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, tag string) string {
+	res, err := inst.FPDF_GetMetaText(&requests.FPDF_GetMetaText{Document: d, Tag: tag})
+	if err != nil {
+		return ""
+	}
+	return collapseSpace(cleanText(res.Value))
+}
+
+// isPDFiumError reports errors PDFium itself returned about the document,
+// as opposed to failures of the WebAssembly worker.
+func isPDFiumError(err error) bool {
+	for _, e := range []error{
+		pdfiumerrors.ErrUnknown, pdfiumerrors.ErrFile, pdfiumerrors.ErrFormat,
+		pdfiumerrors.ErrPassword, pdfiumerrors.ErrSecurity, pdfiumerrors.ErrPage,
+	} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// pdfOpenError classifies a failure to open a document.
+func pdfOpenError(err error) error {
+	switch {
+	case errors.Is(err, pdfiumerrors.ErrPassword):
+		return fmt.Errorf("%w: pdfium: password required", ErrEncrypted)
+	case errors.Is(err, pdfiumerrors.ErrSecurity):
+		return fmt.Errorf("%w: pdfium: unsupported security handler", ErrEncrypted)
+	}
+	return fmt.Errorf("%w: pdfium: %w", ErrCorrupt, err)
+}
