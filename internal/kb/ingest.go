@@ -81,6 +81,9 @@ func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Pr
 	if collection == "" {
 		collection = k.cfg.Collection
 	}
+	if k.store.ReadOnly() {
+		return Report{}, store.ErrReadOnly
+	}
 	if !config.ValidCollection(collection) {
 		return Report{}, fmt.Errorf("%w: collection name %q must be 1–64 letters, digits, '_', '.' or '-'", ErrInvalid, collection)
 	}
@@ -418,6 +421,9 @@ func (k *KB) writeBatch(ctx context.Context, batch []extracted) []FileResult {
 // PutDocuments stores already-extracted documents (e.g. an evaluation
 // corpus) into collection, chunking and analysing them like files.
 func (k *KB) PutDocuments(ctx context.Context, collection string, docs []schema.Document) error {
+	if k.store.ReadOnly() {
+		return store.ErrReadOnly
+	}
 	defer k.invalidate()
 	prepared := make([]schema.Document, len(docs))
 	for i, d := range docs {
