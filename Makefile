@@ -18,7 +18,9 @@ build: ## build the static binary into bin/ragline (CGO_ENABLED=0)
 test: ## run every test with the race detector (the README's and CI's test command)
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build ./...
+	$(GO) test -count=1 -run 'PDF|Pdf' ./internal/ingest/ >/dev/null   # fills the PDF engine's compilation cache, so -race runs do not each compile it
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -tags gse ./internal/text/
 
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -32,6 +34,9 @@ bench-datasets: build ## retrieval quality and speed on ../shared/datasets
 	$(BIN) bench retrieval --dataset beir:../shared/datasets/scifact:train --json
 	$(BIN) bench retrieval --dataset cranfield:../shared/datasets/cranfield --json
 	$(BIN) bench retrieval --dataset cmrc:../shared/datasets/cmrc2018/cmrc2018_dev.json,../shared/datasets/cmrc2018/cmrc2018_trial.json --json
+	CGO_ENABLED=0 $(GO) build -tags gse -o bin/ragline-gse ./cmd/ragline
+	printf 'analyzer:\n  cjk: gse\n' > bin/gse.yaml
+	bin/ragline-gse bench retrieval --config bin/gse.yaml --dataset cmrc:../shared/datasets/cmrc2018/cmrc2018_dev.json,../shared/datasets/cmrc2018/cmrc2018_trial.json --json
 
 e2e: ## end-to-end tests only (quick-start corpus, CLI subprocesses, kill -9)
 	$(GO) test -count=1 -run 'E2E|Kill' ./internal/cli/...

@@ -17,7 +17,7 @@ func Default() *Config {
 		Analyzer: AnalyzerConfig{Stemming: "english", StopWords: StopWords{Preset: "english"}, CJK: "bigram"},
 		Retrieval: RetrievalConfig{
 			Engine:      "memory",
-			BM25:        BM25Config{K1: 0.9, B: 0.4},
+			BM25:        BM25Config{K1: 1.2, B: 0.75},
 			TopK:        8,
 			TitleWeight: 1.0,
 		},

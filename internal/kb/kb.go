@@ -37,6 +37,9 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		return nil, err
 	}
 	chunkOpt := chunk.Options{Size: cfg.Chunker.Size, Overlap: cfg.Chunker.Overlap}
+	if chunkOpt.Overlap == 0 {
+		chunkOpt.Overlap = -1 // the chunker reads 0 as "default"; the config means none
+	}
 	stamp := Stamp(an, chunkOpt)
 	st, err := store.Open(ctx, data, store.Options{ReadOnly: readOnly, Stamp: stamp})
 	if err != nil {

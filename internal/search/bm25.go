@@ -9,8 +9,7 @@ import (
 	"sync"
 )
 
-// BM25 parameters. The defaults are Anserini's (k1 0.9, b 0.4), which do
-// better than Lucene's 1.2/0.75 on short technical passages.
+// BM25 holds BM25F ranking parameters (see memIndex).
 type BM25 struct {
 	K1 float64
 	B  float64
