@@ -112,60 +112,57 @@ type beirRecord struct {
 	Metadata map[string]json.RawMessage `json:"metadata"`
 }
 
+// eachBEIRRecord calls fn for every record of a BEIR JSONL file with its
+// unique id; kind names the record ("document", "query") in messages.
+func eachBEIRRecord(r io.Reader, name, kind string, fn func(id string, rec beirRecord)) error {
+	lr := newLineReader(r, name)
+	seen := make(map[string]bool)
+	for lr.next() {
+		line := bytes.TrimSpace(lr.bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var rec beirRecord
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return lineError(name, lr.line, "invalid JSON: %v", err)
+		}
+		id, err := beirID(rec.ID)
+		if err != nil {
+			return lineError(name, lr.line, "%v", err)
+		}
+		if seen[id] {
+			return lineError(name, lr.line, "duplicate %s id %q", kind, id)
+		}
+		seen[id] = true
+		fn(id, rec)
+	}
+	return lr.err()
+}
+
 // parseBEIRCorpus reads BEIR corpus JSONL. Blank lines are skipped;
 // document ids must be unique.
 func parseBEIRCorpus(r io.Reader, name string) ([]schema.Document, error) {
 	source := filepath.Base(name)
-	lr := newLineReader(r, name)
-	seen := make(map[string]bool)
 	var docs []schema.Document
-	for lr.next() {
-		line := bytes.TrimSpace(lr.bytes())
-		if len(line) == 0 {
-			continue
-		}
-		var rec beirRecord
-		if err := json.Unmarshal(line, &rec); err != nil {
-			return nil, lineError(name, lr.line, "invalid JSON: %v", err)
-		}
-		id, err := beirID(rec.ID)
-		if err != nil {
-			return nil, lineError(name, lr.line, "%v", err)
-		}
-		if seen[id] {
-			return nil, lineError(name, lr.line, "duplicate document id %q", id)
-		}
-		seen[id] = true
+	err := eachBEIRRecord(r, name, "document", func(id string, rec beirRecord) {
 		docs = append(docs, newDocument(id, source, rec.Title, rec.Text, "", beirMetadata(rec.Metadata)))
+	})
+	if err != nil {
+		return nil, err
 	}
-	return docs, lr.err()
+	return docs, nil
 }
 
 // parseBEIRQueries reads BEIR queries JSONL in file order.
 func parseBEIRQueries(r io.Reader, name string) ([]Query, error) {
-	lr := newLineReader(r, name)
-	seen := make(map[string]bool)
 	var queries []Query
-	for lr.next() {
-		line := bytes.TrimSpace(lr.bytes())
-		if len(line) == 0 {
-			continue
-		}
-		var rec beirRecord
-		if err := json.Unmarshal(line, &rec); err != nil {
-			return nil, lineError(name, lr.line, "invalid JSON: %v", err)
-		}
-		id, err := beirID(rec.ID)
-		if err != nil {
-			return nil, lineError(name, lr.line, "%v", err)
-		}
-		if seen[id] {
-			return nil, lineError(name, lr.line, "duplicate query id %q", id)
-		}
-		seen[id] = true
+	err := eachBEIRRecord(r, name, "query", func(id string, rec beirRecord) {
 		queries = append(queries, Query{ID: id, Text: rec.Text})
+	})
+	if err != nil {
+		return nil, err
 	}
-	return queries, lr.err()
+	return queries, nil
 }
 
 // parseBEIRQrels reads a BEIR qrels TSV ("query-id corpus-id score", with

@@ -49,28 +49,21 @@ func (ix *memIndex) add(title, body string) {
 	type tf struct{ body, title uint16 }
 	counts := map[string]*tf{}
 	var n uint32
-	for t := range strings.FieldsSeq(body) {
-		c := counts[t]
-		if c == nil {
-			c = &tf{}
-			counts[t] = c
+	count := func(terms string, field func(*tf) *uint16) {
+		for t := range strings.FieldsSeq(terms) {
+			c := counts[t]
+			if c == nil {
+				c = &tf{}
+				counts[t] = c
+			}
+			if f := field(c); *f < math.MaxUint16 {
+				*f++
+			}
+			n++
 		}
-		if c.body < math.MaxUint16 {
-			c.body++
-		}
-		n++
 	}
-	for t := range strings.FieldsSeq(title) {
-		c := counts[t]
-		if c == nil {
-			c = &tf{}
-			counts[t] = c
-		}
-		if c.title < math.MaxUint16 {
-			c.title++
-		}
-		n++
-	}
+	count(body, func(c *tf) *uint16 { return &c.body })
+	count(title, func(c *tf) *uint16 { return &c.title })
 	for t, c := range counts {
 		ix.postings[t] = append(ix.postings[t], posting{doc: doc, body: c.body, title: c.title})
 	}
