@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X github.com/ragline/ragline/internal/cli.Version=$(VERSION) -X github.com/ragline/ragline/internal/cli.Commit=$(COMMIT)
 BIN      ?= bin/ragline
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.8.2
 BENCH_COUNT ?= 5
 
 .PHONY: help build test lint bench bench-datasets e2e fuzz update-golden clean
@@ -48,7 +48,7 @@ fuzz: ## run every fuzz target for FUZZTIME (default 30s) each
 	  done; done
 
 update-golden: ## refresh golden files
-	$(GO) test ./... -update
+	$(GO) test ./internal/kb/ -run Digest -update
 
 clean: ## remove build output
 	rm -rf bin .ragline

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,8 @@ import (
 )
 
 const quickstartDocs = "../../examples/quickstart/docs"
+
+var update = flag.Bool("update", false, "rewrite golden files")
 
 func openKB(t testing.TB, dir string, readOnly bool) *KB {
 	t.Helper()
@@ -50,9 +53,23 @@ func TestDigestStableAcrossLocations(t *testing.T) {
 	if da != db || len(da) != 64 {
 		t.Fatalf("digests differ: %s vs %s", da, db)
 	}
-	// This value is the digest of the committed quick-start corpus with the
-	// default configuration; it must not depend on the machine.
-	t.Logf("quick-start digest %s", da)
+	// The digest of the committed quick-start corpus with the default
+	// configuration is a golden value: it must not depend on the machine,
+	// the path or the time. Refresh it with -update after a deliberate
+	// change to the corpus, the analyzer, the chunker or the digest recipe.
+	golden := filepath.Join("testdata", "quickstart.digest")
+	if *update {
+		if err := os.WriteFile(golden, []byte(da+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(want)) != da {
+		t.Fatalf("quick-start digest %s, golden %s (run with -update after a deliberate change)", da, strings.TrimSpace(string(want)))
+	}
 
 	f := filepath.Join(copyDir, "code-of-conduct.txt")
 	raw, _ := os.ReadFile(f)
