@@ -100,6 +100,7 @@ func (a *app) configCommand() *cobra.Command {
 			}
 			enc := json.NewEncoder(a.stdout)
 			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
 			return enc.Encode(cfg)
 		},
 	})

@@ -51,6 +51,9 @@ otherwise the existing knowledge base (--data) is compacted.`,
 				}
 			}
 			if len(sources) > 0 {
+				if err := os.MkdirAll(filepath.Dir(filepath.Clean(out)), 0o755); err != nil {
+					return failErr(err)
+				}
 				tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(out)), ".ragline-build-")
 				if err != nil {
 					return failErr(err)

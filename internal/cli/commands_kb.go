@@ -88,7 +88,7 @@ func (a *app) docsCommand() *cobra.Command {
 		Short: "List the documents of a collection",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			k, err := a.openKB(cmd, &f, false)
+			k, err := a.openKB(cmd, &f, true)
 			if err != nil {
 				return err
 			}

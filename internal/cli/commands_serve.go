@@ -38,6 +38,15 @@ func (a *app) serveCommand() *cobra.Command {
 }
 
 func (a *app) serve(ctx context.Context, k *kb.KB, cfg *config.Config, addr string) error {
+	return a.serveOn(ctx, k, cfg, addr, false)
+}
+
+// serveWithHint serves and, once bound, prints a request to try.
+func (a *app) serveWithHint(ctx context.Context, k *kb.KB, cfg *config.Config, addr string) error {
+	return a.serveOn(ctx, k, cfg, addr, true)
+}
+
+func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr string, hint bool) error {
 	if addr == "" {
 		addr = cfg.Server.Addr
 	}
@@ -46,6 +55,9 @@ func (a *app) serve(ctx context.Context, k *kb.KB, cfg *config.Config, addr stri
 	err := server.ListenAndServe(ctx, addr, h, cfg, func(bound string) {
 		d, _ := k.Digest(ctx)
 		fmt.Fprintf(a.stderr, "ragline: serving on http://%s (kb digest %s)\n", bound, shortDigest(d))
+		if hint {
+			fmt.Fprintf(a.stderr, "ragline: try  curl -s http://%s/v1/chat -H 'Content-Type: application/json' -d '{\"message\":\"How many weeks of paid parental leave does a primary caregiver get?\"}'\n", bound)
+		}
 	})
 	if err != nil {
 		return failErr(err)
@@ -96,8 +108,7 @@ func (a *app) quickstartCommand() *cobra.Command {
 			if listen == "" {
 				listen = "127.0.0.1:8080"
 			}
-			fmt.Fprintf(a.stderr, "ragline: try  curl -s http://%s/v1/chat -d '{\"message\":\"How many vacation days do new employees get?\"}'\n", listen)
-			return a.serve(ctx, k, cfg, listen)
+			return a.serveWithHint(ctx, k, cfg, listen)
 		},
 	}
 	cmd.Flags().StringVar(&data, "data", filepath.Join(".ragline", "quickstart"), "knowledge-base directory")

@@ -62,6 +62,9 @@ func TestAllErrorsAtOnce(t *testing.T) {
 		`testdata/many.bad.yaml:4:3: chunker.overlpa: unknown field (did you mean "overlap"?)`,
 		"testdata/many.bad.yaml:6:10: retrieval.top_k: want an integer",
 		"testdata/many.bad.yaml:8:17: server.read_timeout: invalid duration",
+		// Semantic checks run alongside decode errors.
+		"testdata/many.bad.yaml:1:13: collection: must be",
+		"testdata/many.bad.yaml:3:9: chunker.size: must be between 16 and 8192 tokens",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in:\n%s", want, got)
@@ -78,7 +81,7 @@ func TestSemanticErrorsCarryPositions(t *testing.T) {
 	for _, want := range []string{
 		"x.yaml:1:13: collection: must be",
 		"x.yaml:3:9: chunker.size: must be between 16 and 8192 tokens",
-		"x.yaml: chunker.overlap: must be ≥ 0 and less than chunker.size (10)",
+		"x.yaml:2:1: chunker.overlap: must be ≥ 0 and less than chunker.size (10)",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in:\n%s", want, got)

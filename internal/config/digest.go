@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"path/filepath"
 )
 
 // IndexSettings is the part of the configuration that changes what is
@@ -28,6 +29,14 @@ func (c *Config) Index() IndexSettings {
 func (c *Config) Digest() string {
 	cp := *c
 	cp.Data = "" // where the knowledge base lives is not what it is
+	cp.Sources = make([]Source, len(c.Sources))
+	for i, src := range c.Sources {
+		// Sources as written, relative to the config file, not to this machine.
+		if rel, err := filepath.Rel(filepath.Dir(c.file), src.Path); err == nil && c.file != "" {
+			src.Path = filepath.ToSlash(rel)
+		}
+		cp.Sources[i] = src
+	}
 	b, err := json.Marshal(&cp)
 	if err != nil {
 		panic(err) // every field is marshalable; a failure is a programming error

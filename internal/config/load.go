@@ -92,9 +92,6 @@ func Parse(path string, data []byte) (*Config, error) {
 	if len(file.Docs) > 0 && file.Docs[0].Body != nil {
 		d.decode(file.Docs[0].Body, reflect.ValueOf(cfg).Elem(), "")
 	}
-	if len(d.errs) > 0 {
-		return nil, d.sorted()
-	}
 	if cfg.Data != "" && !filepath.IsAbs(cfg.Data) {
 		cfg.Data = filepath.Join(dir, cfg.Data)
 	}
@@ -103,8 +100,11 @@ func Parse(path string, data []byte) (*Config, error) {
 			cfg.Sources[i].Path = filepath.Join(dir, src.Path)
 		}
 	}
-	if errs := cfg.Validate(); len(errs) > 0 {
-		return nil, errs
+	// Semantic checks run even after decode errors (a field that failed
+	// to decode keeps its valid default), so every problem is reported.
+	d.errs = append(d.errs, cfg.Validate()...)
+	if len(d.errs) > 0 {
+		return nil, d.sorted()
 	}
 	return cfg, nil
 }
@@ -148,7 +148,7 @@ func (d *decoder) decode(node ast.Node, v reflect.Value, path string) {
 	if node == nil || node.Type() == ast.NullType {
 		return
 	}
-	if path != "" {
+	if _, known := d.pos[path]; path != "" && !known {
 		d.pos[path] = position(node)
 	}
 	if v.Kind() == reflect.Struct && !reflect.PointerTo(v.Type()).Implements(unmarshalerType) {
@@ -212,6 +212,11 @@ func (d *decoder) decodeStruct(node ast.Node, v reflect.Value, path string) {
 		if !ok {
 			d.fail(p.Key, child, "unknown field%s", suggest(key, fields))
 			continue
+		}
+		// A section is placed at its key, a scalar at its value.
+		switch unwrap(p.Value).(type) {
+		case *ast.MappingNode, *ast.MappingValueNode, *ast.SequenceNode:
+			d.pos[child] = position(p.Key)
 		}
 		d.decode(p.Value, v.Field(idx), child)
 		if _, has := d.pos[child]; !has {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
-	"sort"
+	"strings"
 )
 
 var collectionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -18,7 +18,7 @@ func ValidCollection(name string) bool { return collectionName.MatchString(name)
 func (c *Config) Validate() Errors {
 	var errs Errors
 	add := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{File: c.file, Pos: c.pos[field], Field: field, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, FieldError{File: c.file, Pos: c.position(field), Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	if !ValidCollection(c.Collection) {
 		add("collection", "must be 1–64 letters, digits, '_', '.' or '-', starting with a letter or digit")
@@ -86,8 +86,23 @@ func (c *Config) Validate() Errors {
 	if c.Server.WriteTimeout <= 0 {
 		add("server.write_timeout", "must be > 0")
 	}
-	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Pos.Line < errs[j].Pos.Line })
 	return errs
+}
+
+// position is where field, or the nearest enclosing key that the file
+// has, was written; zero when the file sets none of them.
+func (c *Config) position(field string) Position {
+	for f := field; f != ""; {
+		if p, ok := c.pos[f]; ok {
+			return p
+		}
+		i := strings.LastIndexAny(f, ".[")
+		if i < 0 {
+			break
+		}
+		f = f[:i]
+	}
+	return Position{}
 }
 
 func oneOf(add func(string, string, ...any), field, value string, allowed ...string) {

@@ -48,8 +48,11 @@ var _ Store = (*SQLite)(nil)
 // Resolve maps a --data argument to the database file: a directory holds
 // FileName, anything else is the database file itself.
 func Resolve(data string) string {
-	if st, err := os.Stat(data); err == nil && st.IsDir() {
-		return filepath.Join(data, FileName)
+	if st, err := os.Stat(data); err == nil {
+		if st.IsDir() {
+			return filepath.Join(data, FileName)
+		}
+		return data
 	}
 	if filepath.Ext(data) == "" {
 		return filepath.Join(data, FileName)
