@@ -31,7 +31,7 @@ type beirRecord struct {
 // "_id" is missing. A bad line does not lose the good ones: the documents
 // read are returned together with an error naming the first bad line and
 // the number of bad lines.
-func loadJSONL(ctx context.Context, name string, data []byte, lim Limits) ([]schema.Document, error) {
+func loadJSONL(ctx context.Context, name string, data []byte, lim Limits, sink func([]schema.Document) bool) ([]schema.Document, error) {
 	var src io.Reader = bytes.NewReader(data)
 	if bytes.HasPrefix(data, magicGzip) {
 		zr, err := gzip.NewReader(src)
@@ -52,6 +52,7 @@ func loadJSONL(ctx context.Context, name string, data []byte, lim Limits) ([]sch
 		seen     = map[string]bool{}
 		firstBad error
 		bad      int
+		total    int
 		source   = filepath.Base(name)
 	)
 	fail := func(lineNo int, err error) {
@@ -87,6 +88,13 @@ func loadJSONL(ctx context.Context, name string, data []byte, lim Limits) ([]sch
 				seen[doc.Key] = true
 				doc.Source = source
 				docs = append(docs, doc)
+				total++
+				if sink != nil && len(docs) == StreamBatch {
+					if !sink(docs) {
+						return nil, fmt.Errorf("%s: %w", name, context.Canceled)
+					}
+					docs = nil
+				}
 			}
 		}
 		if errors.Is(err, io.EOF) {
@@ -98,7 +106,7 @@ func loadJSONL(ctx context.Context, name string, data []byte, lim Limits) ([]sch
 		return docs, fmt.Errorf("%w (%d bad lines in all)", firstBad, bad)
 	case firstBad != nil:
 		return docs, firstBad
-	case len(docs) == 0:
+	case total == 0:
 		return nil, fmt.Errorf("%s: %w: no records", name, ErrNoText)
 	}
 	return docs, nil

@@ -32,6 +32,37 @@ import (
 // concurrent PDF loads wait for each other.
 func LoadFile(ctx context.Context, path string, lim Limits) ([]schema.Document, error) {
 	lim = lim.withDefaults()
+	data, err := readFile(path, lim)
+	if err != nil {
+		return nil, err
+	}
+	return load(ctx, path, data, lim, nil)
+}
+
+// StreamFile does what LoadFile does but hands documents to sink as they
+// are extracted: a JSONL corpus arrives in batches of StreamBatch records
+// while the rest is still being parsed, so extraction overlaps the
+// caller's work and memory stays bounded; any other format arrives as one
+// batch. sink returns false to stop early. The error is LoadFile's; for
+// JSONL some batches may have been delivered before it.
+func StreamFile(ctx context.Context, path string, lim Limits, sink func([]schema.Document) bool) error {
+	lim = lim.withDefaults()
+	data, err := readFile(path, lim)
+	if err != nil {
+		return err
+	}
+	docs, err := load(ctx, path, data, lim, sink)
+	if len(docs) > 0 {
+		sink(docs)
+	}
+	return err
+}
+
+// StreamBatch is how many JSONL records StreamFile delivers at a time.
+const StreamBatch = 256
+
+// readFile checks the limits and reads a file whole.
+func readFile(path string, lim Limits) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -55,17 +86,19 @@ func LoadFile(ctx context.Context, path string, lim Limits) ([]schema.Document, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return load(ctx, path, data, lim)
+	return data, nil
 }
 
 // Load does what LoadFile does for content already in memory; name stands
 // for the path (it becomes Key, and its base name Source) and its extension
 // takes part in type detection.
 func Load(ctx context.Context, name string, data []byte, lim Limits) ([]schema.Document, error) {
-	return load(ctx, name, data, lim.withDefaults())
+	return load(ctx, name, data, lim.withDefaults(), nil)
 }
 
-func load(ctx context.Context, name string, data []byte, lim Limits) (docs []schema.Document, err error) {
+// load extracts the documents of data; with a sink, JSONL records are
+// delivered to it in batches and only the undelivered rest is returned.
+func load(ctx context.Context, name string, data []byte, lim Limits, sink func([]schema.Document) bool) (docs []schema.Document, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -86,7 +119,7 @@ func load(ctx context.Context, name string, data []byte, lim Limits) (docs []sch
 		}
 	}()
 	if typ == TypeJSONL {
-		return loadJSONL(ctx, name, data, lim)
+		return loadJSONL(ctx, name, data, lim, sink)
 	}
 	doc, err := loadOne(ctx, typ, name, data, lim)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -68,10 +69,6 @@ type extracted struct {
 	done   bool // unchanged on disk: nothing to write
 	last   bool // the file's last part (corpus files are sent in parts)
 }
-
-// partDocs is how many documents of a corpus file are indexed and sent to
-// the writer at a time, so writing overlaps indexing.
-const partDocs = 256
 
 // Ingest loads every file under paths into collection. Files are
 // extracted, chunked and analysed in parallel and written one document per
@@ -273,30 +270,60 @@ func (k *KB) extract(ctx context.Context, collection string, j job, emit func(ex
 			}
 		}
 	}
-	docs, err := ingest.LoadFile(ctx, j.path, lim)
-	for i := range docs {
-		d := &docs[i]
-		d.Collection = collection
-		if !isCorpus(j.path) {
-			d.Key = j.key
-		}
-		d.Source = filepath.Base(j.path)
-		d.ID = store.DocumentID(collection, d.Key)
-	}
-	for start := 0; start < len(docs); start += partDocs {
-		end := min(start+partDocs, len(docs))
-		part := extracted{job: j, docs: docs[start:end], last: end == len(docs)}
-		part.chunks = k.indexAll(ctx, part.docs)
-		if part.last {
-			part.err = err
-		}
-		if !emit(part) {
-			return
+	prepare := func(docs []schema.Document) {
+		for i := range docs {
+			d := &docs[i]
+			d.Collection = collection
+			if !isCorpus(j.path) {
+				d.Key = j.key
+			}
+			d.Source = filepath.Base(j.path)
+			d.ID = store.DocumentID(collection, d.Key)
 		}
 	}
-	if len(docs) == 0 {
-		ex.err = err
-		emit(ex)
+	// Batches are indexed and sent on by a second goroutine, so parsing a
+	// corpus overlaps indexing it (and the writer writing it).
+	batches := make(chan []schema.Document, 2)
+	done := make(chan struct{})
+	var stopped atomic.Bool
+	var panicErr error
+	go func() {
+		defer close(done)
+		defer func() {
+			// A chunker or analyzer bug costs this file, not the process.
+			if r := recover(); r != nil {
+				panicErr = fmt.Errorf("internal error while indexing: %v", r)
+				stopped.Store(true)
+				for range batches {
+				}
+			}
+		}()
+		for docs := range batches {
+			if stopped.Load() {
+				continue
+			}
+			prepare(docs)
+			part := extracted{job: j, docs: docs}
+			part.chunks = k.indexAll(ctx, docs)
+			if !emit(part) {
+				stopped.Store(true)
+			}
+		}
+	}()
+	err := ingest.StreamFile(ctx, j.path, lim, func(docs []schema.Document) bool {
+		if stopped.Load() {
+			return false
+		}
+		batches <- docs
+		return true
+	})
+	close(batches)
+	<-done
+	switch {
+	case panicErr != nil:
+		emit(extracted{job: j, last: true, err: panicErr})
+	case !stopped.Load():
+		emit(extracted{job: j, last: true, err: err})
 	}
 }
 
