@@ -26,6 +26,8 @@ func TestLoadGood(t *testing.T) {
 		{"chunker.size", cfg.Chunker.Size, 256},
 		{"stop words list", strings.Join(cfg.Analyzer.StopWords.Words, ","), "the,a"},
 		{"title_weight", cfg.Retrieval.TitleWeight, 2.5},
+		{"engine", cfg.Retrieval.Engine, "fts5"},
+		{"bm25.b", cfg.Retrieval.BM25.B, 0.4},
 		{"api key resolved", cfg.Server.APIKey.Value(), "s3cret"},
 		{"max_body_bytes", cfg.Server.MaxBodyBytes, ByteSize(2_000_000)},
 		{"write_timeout", time.Duration(cfg.Server.WriteTimeout), time.Minute},
