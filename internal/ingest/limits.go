@@ -56,3 +56,8 @@ func (l Limits) maxGunzipped() int64 { return 4 * l.MaxFileSize }
 // styles and settings, fits real documents and still stops a zip bomb
 // long before memory or time run out.
 func (l Limits) maxXML() int64 { return 16*int64(l.MaxChars) + 1<<20 }
+
+// Version identifies the extraction behaviour of the loaders. It enters
+// the knowledge-base digest, so it changes whenever a loader could extract
+// different text or structure from the same file.
+const Version = "ingest/2"

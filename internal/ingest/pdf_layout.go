@@ -249,7 +249,9 @@ func bodyHeight(lines []pdfLine) float64 {
 }
 
 // headingLevels ranks the heading sizes found in lines, largest first, as
-// levels 1–6.
+// levels 1–6. Line heights come from glyph boxes, which vary with
+// ascenders and descenders ("Booking" is taller than "Corporate"), so
+// sizes within sizeTolerance of a level's largest size share that level.
 func headingLevels(lines []pdfLine, body float64) map[float64]int {
 	var sizes []float64
 	for _, l := range lines {
@@ -260,11 +262,19 @@ func headingLevels(lines []pdfLine, body float64) map[float64]int {
 	slices.SortFunc(sizes, func(a, b float64) int { return cmp.Compare(b, a) })
 	sizes = slices.Compact(sizes)
 	levels := make(map[float64]int, len(sizes))
-	for i, s := range sizes {
-		levels[s] = min(i+1, 6)
+	level, top := 0, 0.0
+	for _, s := range sizes {
+		if level == 0 || s < top*(1-sizeTolerance) {
+			level, top = level+1, s
+		}
+		levels[s] = min(level, 6)
 	}
 	return levels
 }
+
+// sizeTolerance is how much smaller than a level's largest line a heading
+// line may be and still belong to that level.
+const sizeTolerance = 0.12
 
 func hasLetter(s string) bool {
 	return strings.IndexFunc(s, unicode.IsLetter) >= 0

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -126,5 +127,29 @@ func TestPDFLayout(t *testing.T) {
 				t.Errorf("blocks:\n got %+v\nwant %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPDFHeadingLevelsTolerateGlyphHeights checks that numbered section
+// headings set in one style get one level even when their glyph boxes
+// differ (descenders), so heading paths do not nest siblings.
+func TestPDFHeadingLevelsTolerateGlyphHeights(t *testing.T) {
+	docs, err := LoadFile(context.Background(), "../../examples/quickstart/docs/expenses-and-travel.pdf", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := docs[0]
+	n := 0
+	for _, b := range d.Blocks {
+		if b.Kind != schema.BlockHeading || b.Level == 1 {
+			continue
+		}
+		n++
+		if b.Level != 2 || len(b.Headings) != 2 {
+			t.Errorf("heading %q: level %d, path %q", d.Text[b.Start:b.End], b.Level, b.Headings)
+		}
+	}
+	if n < 5 {
+		t.Fatalf("found %d section headings", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ragline/ragline/internal/chunk"
 	"github.com/ragline/ragline/internal/config"
+	"github.com/ragline/ragline/internal/ingest"
 	"github.com/ragline/ragline/internal/model/extractive"
 	"github.com/ragline/ragline/internal/search"
 	"github.com/ragline/ragline/internal/store"
@@ -57,7 +58,7 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		gen:      extractive.New(an, extractive.Options{MaxSentences: cfg.Generator.MaxSentences, MinScore: cfg.Generator.MinScore}),
 		chunkOpt: chunkOpt,
 		stamp:    stamp,
-		settings: stamp + "\n" + string(ix),
+		settings: stamp + "\n" + ingest.Version + "\n" + string(ix),
 	}
 	return k, nil
 }

@@ -82,6 +82,9 @@ func Open(ctx context.Context, path string, o Options) (*SQLite, error) {
 	q := url.Values{}
 	if o.ReadOnly {
 		if _, err := os.Stat(file); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("open knowledge base: no knowledge base at %s (create one with `ragline ingest --data %s PATH...`): %w", path, path, err)
+			}
 			return nil, fmt.Errorf("open knowledge base: %w", err)
 		}
 		q.Set("mode", "ro")
