@@ -23,10 +23,11 @@ func Default() *Config {
 		},
 		Generator: GeneratorConfig{Kind: "extractive", MaxSentences: 3, MinScore: 0.4},
 		Server: ServerConfig{
-			Addr:         "127.0.0.1:8080",
-			MaxBodyBytes: 1 << 20,
-			ReadTimeout:  Duration(30 * time.Second),
-			WriteTimeout: Duration(120 * time.Second),
+			Addr:           "127.0.0.1:8080",
+			MaxBodyBytes:   1 << 20,
+			MaxUploadBytes: 64 << 20,
+			ReadTimeout:    Duration(30 * time.Second),
+			WriteTimeout:   Duration(120 * time.Second),
 		},
 		pos: map[string]Position{},
 	}

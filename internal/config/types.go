@@ -94,8 +94,10 @@ type ServerConfig struct {
 	Addr string `yaml:"addr" json:"addr"`
 	// APIKey, when set, is required as a bearer token on /v1 routes.
 	APIKey Secret `yaml:"api_key" json:"api_key"`
-	// MaxBodyBytes caps request bodies.
+	// MaxBodyBytes caps JSON request bodies.
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// MaxUploadBytes caps a document upload request (all files together).
+	MaxUploadBytes ByteSize `yaml:"max_upload_bytes" json:"max_upload_bytes"`
 	// ReadTimeout bounds reading a request.
 	ReadTimeout Duration `yaml:"read_timeout" json:"read_timeout"`
 	// WriteTimeout bounds writing a response.

@@ -80,6 +80,9 @@ func (c *Config) Validate() Errors {
 	if c.Server.MaxBodyBytes < 1024 {
 		add("server.max_body_bytes", "must be ≥ 1KiB")
 	}
+	if c.Server.MaxUploadBytes < 1024 {
+		add("server.max_upload_bytes", "must be ≥ 1KiB")
+	}
 	if c.Server.ReadTimeout <= 0 {
 		add("server.read_timeout", "must be > 0")
 	}

@@ -176,6 +176,9 @@ func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Pr
 				r.Chunks += prev.Chunks
 				r.statuses = append(prev.statuses, r.statuses...)
 				r.Err = errors.Join(prev.Err, r.Err)
+				if r.Status == "" {
+					r.Status = prev.Status
+				}
 				if r.Err != nil {
 					r.Status = ""
 				}

@@ -10,6 +10,7 @@ import (
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/ingest"
 	"github.com/ragline/ragline/internal/model/extractive"
+	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/search"
 	"github.com/ragline/ragline/internal/store"
 	"github.com/ragline/ragline/internal/text"
@@ -143,3 +144,26 @@ func (k *KB) Warm(ctx context.Context, collection string) error {
 
 // Ping checks that the store answers.
 func (k *KB) Ping(ctx context.Context) error { return k.store.Ping(ctx) }
+
+// Collections lists collection names with their document counts.
+func (k *KB) Collections(ctx context.Context) (map[string]int, error) {
+	return k.store.Collections(ctx)
+}
+
+// Documents lists a collection's documents ("" lists all).
+func (k *KB) Documents(ctx context.Context, collection string) ([]store.DocInfo, error) {
+	return k.store.Documents(ctx, collection)
+}
+
+// DocumentInfo returns a document's metadata.
+func (k *KB) DocumentInfo(ctx context.Context, id string) (store.DocInfo, error) {
+	return k.store.DocumentInfo(ctx, id)
+}
+
+// Document returns a document with its extracted text.
+func (k *KB) Document(ctx context.Context, id string) (schema.Document, error) {
+	return k.store.Document(ctx, id)
+}
+
+// ReadOnly reports whether the knowledge base refuses writes.
+func (k *KB) ReadOnly() bool { return k.store.ReadOnly() }

@@ -80,6 +80,15 @@ func TestDigestStableAcrossLocations(t *testing.T) {
 	if rep.Replaced != 1 || rep.Unchanged != 10 {
 		t.Fatalf("re-ingest after one change: %+v", rep)
 	}
+	for _, r := range rep.Results {
+		want := store.Unchanged
+		if filepath.Base(r.Path) == "code-of-conduct.txt" {
+			want = store.Replaced
+		}
+		if r.Status != want {
+			t.Errorf("%s: status %q, want %q", r.Path, r.Status, want)
+		}
+	}
 	if d2, _ := b.Digest(ctx); d2 == da {
 		t.Fatal("digest did not change with the content")
 	}

@@ -15,13 +15,22 @@ import (
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/schema"
+	"github.com/ragline/ragline/internal/search"
 	"github.com/ragline/ragline/internal/store"
 )
 
-// Asker answers questions; *kb.KB implements it.
-type Asker interface {
+// KnowledgeBase is what the API serves; *kb.KB implements it.
+type KnowledgeBase interface {
 	Ask(ctx context.Context, collection, question string) (schema.Response, error)
+	Retrieve(ctx context.Context, collection, query string, n int) (search.Result, error)
 	Digest(ctx context.Context) (string, error)
+	Collections(ctx context.Context) (map[string]int, error)
+	Documents(ctx context.Context, collection string) ([]store.DocInfo, error)
+	DocumentInfo(ctx context.Context, id string) (store.DocInfo, error)
+	Document(ctx context.Context, id string) (schema.Document, error)
+	DeleteDocument(ctx context.Context, id string) error
+	Ingest(ctx context.Context, collection string, paths []string, p kb.Progress) (kb.Report, error)
+	ReadOnly() bool
 }
 
 // Pinger reports whether the store is usable.
@@ -38,13 +47,13 @@ type Options struct {
 
 // Server is the HTTP API. It is safe for concurrent use.
 type Server struct {
-	kb   Asker
+	kb   KnowledgeBase
 	opts Options
 	mux  *http.ServeMux
 }
 
 // New returns the API handler.
-func New(k Asker, o Options) *Server {
+func New(k KnowledgeBase, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -53,6 +62,12 @@ func New(k Asker, o Options) *Server {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /version", s.version)
 	s.mux.Handle("POST /v1/chat", s.auth(http.HandlerFunc(s.chat)))
+	s.mux.Handle("POST /v1/invoke", s.auth(http.HandlerFunc(s.invoke)))
+	s.mux.Handle("GET /v1/collections", s.auth(http.HandlerFunc(s.listCollections)))
+	s.mux.Handle("GET /v1/collections/{collection}/documents", s.auth(http.HandlerFunc(s.listDocuments)))
+	s.mux.Handle("POST /v1/collections/{collection}/documents", s.auth(http.HandlerFunc(s.uploadDocuments)))
+	s.mux.Handle("GET /v1/documents/{id}", s.auth(http.HandlerFunc(s.getDocument)))
+	s.mux.Handle("DELETE /v1/documents/{id}", s.auth(http.HandlerFunc(s.deleteDocument)))
 	return s
 }
 
@@ -166,6 +181,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badRequest("collection", "invalid collection name %q", req.Collection))
 		return
 	}
+	if wantsStream(r, req) {
+		s.streamChat(w, r, req)
+		return
+	}
 	resp, err := s.kb.Ask(r.Context(), req.Collection, req.Message)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -173,6 +192,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
+
+func asTypeError(err error, te **json.UnmarshalTypeError) bool { return errors.As(err, te) }
 
 // decode reads a JSON body within the size limit, rejecting unknown fields.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {

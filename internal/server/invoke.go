@@ -1,0 +1,142 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/ragline/ragline/internal/config"
+	"github.com/ragline/ragline/internal/search"
+)
+
+type invokeRequest struct {
+	Target string          `json:"target"`
+	Input  json.RawMessage `json:"input"`
+}
+
+type retrieveInput struct {
+	Query      string `json:"query"`
+	Collection string `json:"collection,omitempty"`
+	TopK       int    `json:"top_k,omitempty"`
+}
+
+type answerInput struct {
+	Question   string `json:"question"`
+	Collection string `json:"collection,omitempty"`
+}
+
+type rankedChunk struct {
+	Rank        int     `json:"rank"`
+	Score       float64 `json:"score"`
+	Explanation string  `json:"explanation"`
+	DocumentID  string  `json:"document_id"`
+	DocKey      string  `json:"doc_key"`
+	Source      string  `json:"source"`
+	Title       string  `json:"title,omitempty"`
+	ChunkID     string  `json:"chunk_id"`
+	Page        int     `json:"page"`
+	Section     string  `json:"section"`
+	Start       int     `json:"start"`
+	End         int     `json:"end"`
+	Text        string  `json:"text"`
+}
+
+// maxTopK bounds a retrieve call.
+const maxTopK = 1000
+
+// invoke runs one named stage directly: "retrieve" returns ranked chunks
+// with scores and explanations, "answer" the full response object.
+func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
+	var req invokeRequest
+	if err := s.decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	input := req.Input
+	if len(input) == 0 {
+		input = json.RawMessage("{}")
+	}
+	switch req.Target {
+	case "retrieve":
+		var in retrieveInput
+		if err := strictUnmarshal(input, &in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if strings.TrimSpace(in.Query) == "" {
+			s.writeError(w, r, badRequest("input.query", "input.query is required"))
+			return
+		}
+		if in.Collection != "" && !config.ValidCollection(in.Collection) {
+			s.writeError(w, r, badRequest("input.collection", "invalid collection name %q", in.Collection))
+			return
+		}
+		if in.TopK == 0 {
+			in.TopK = s.opts.Config.Retrieval.TopK
+		}
+		if in.TopK < 1 || in.TopK > maxTopK {
+			s.writeError(w, r, badRequest("input.top_k", "input.top_k must be between 1 and %d", maxTopK))
+			return
+		}
+		res, err := s.kb.Retrieve(r.Context(), in.Collection, in.Query, in.TopK)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		hits := make([]rankedChunk, len(res.Hits))
+		for i, h := range res.Hits {
+			hits[i] = rankedChunk{
+				Rank: h.Rank, Score: h.Score, Explanation: search.Explain(h),
+				DocumentID: h.Chunk.DocumentID, DocKey: h.DocKey, Source: h.Source, Title: h.Title,
+				ChunkID: h.Chunk.ID, Page: h.Chunk.Page, Section: strings.Join(h.Chunk.Headings, " > "),
+				Start: h.Chunk.Start, End: h.Chunk.End, Text: h.Chunk.Text,
+			}
+		}
+		terms := res.Terms
+		if terms == nil {
+			terms = []string{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"target": "retrieve", "terms": terms, "hits": hits})
+	case "answer":
+		var in answerInput
+		if err := strictUnmarshal(input, &in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if strings.TrimSpace(in.Question) == "" {
+			s.writeError(w, r, badRequest("input.question", "input.question is required"))
+			return
+		}
+		if in.Collection != "" && !config.ValidCollection(in.Collection) {
+			s.writeError(w, r, badRequest("input.collection", "invalid collection name %q", in.Collection))
+			return
+		}
+		resp, err := s.kb.Ask(r.Context(), in.Collection, in.Question)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, resp)
+	default:
+		s.writeError(w, r, badRequest("target", "unknown target %q (want \"retrieve\" or \"answer\")", req.Target))
+	}
+}
+
+// strictUnmarshal decodes an input object, rejecting unknown fields.
+func strictUnmarshal(raw json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case asTypeError(err, &te):
+			return badRequest("input."+te.Field, "input.%s: want %s", te.Field, te.Type)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return badRequest("input."+f, "unknown field input.%s", f)
+		}
+		return badRequest("input", "invalid input: %v", err)
+	}
+	return nil
+}
