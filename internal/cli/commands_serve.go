@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/server"
+	"github.com/ragline/ragline/internal/session"
 )
 
 func (a *app) serveCommand() *cobra.Command {
@@ -51,8 +53,13 @@ func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr st
 		addr = cfg.Server.Addr
 	}
 	logger := slog.New(slog.NewJSONHandler(a.stderr, nil))
-	h := server.New(k, server.Options{Config: cfg, Version: versionInfo(cfg), Logger: logger})
-	err := server.ListenAndServe(ctx, addr, h, cfg, func(bound string) {
+	sessions, err := openSessions(ctx, k, cfg)
+	if err != nil {
+		return failErr(err)
+	}
+	defer sessions.Close()
+	h := server.New(k, server.Options{Config: cfg, Version: versionInfo(cfg), Logger: logger, Sessions: sessions})
+	err = server.ListenAndServe(ctx, addr, h, cfg, func(bound string) {
 		d, _ := k.Digest(ctx)
 		fmt.Fprintf(a.stderr, "ragline: serving on http://%s (kb digest %s)\n", bound, shortDigest(d))
 		if hint {
@@ -63,6 +70,27 @@ func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr st
 		return failErr(err)
 	}
 	return nil
+}
+
+// openSessions opens the configured session store: SQLite beside a
+// writable knowledge base, memory for a read-only one, unless configured.
+func openSessions(ctx context.Context, k *kb.KB, cfg *config.Config) (session.Store, error) {
+	kind := cfg.Sessions.Store
+	if kind == "" {
+		kind = "sqlite"
+		if k.ReadOnly() {
+			kind = "memory"
+		}
+	}
+	ttl := time.Duration(cfg.Sessions.TTL)
+	if kind == "memory" {
+		return session.NewMemory(ttl), nil
+	}
+	path := cfg.Sessions.Path
+	if path == "" {
+		path = filepath.Join(filepath.Dir(k.Store().Path()), "sessions.db")
+	}
+	return session.OpenSQLite(ctx, path, ttl)
 }
 
 func shortDigest(d string) string {

@@ -29,6 +29,7 @@ func Default() *Config {
 			ReadTimeout:    Duration(30 * time.Second),
 			WriteTimeout:   Duration(120 * time.Second),
 		},
-		pos: map[string]Position{},
+		Sessions: SessionsConfig{TTL: Duration(24 * time.Hour)},
+		pos:      map[string]Position{},
 	}
 }

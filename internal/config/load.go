@@ -95,6 +95,9 @@ func Parse(path string, data []byte) (*Config, error) {
 	if cfg.Data != "" && !filepath.IsAbs(cfg.Data) {
 		cfg.Data = filepath.Join(dir, cfg.Data)
 	}
+	if cfg.Sessions.Path != "" && !filepath.IsAbs(cfg.Sessions.Path) {
+		cfg.Sessions.Path = filepath.Join(dir, cfg.Sessions.Path)
+	}
 	for i, src := range cfg.Sources {
 		if src.Path != "" && !filepath.IsAbs(src.Path) {
 			cfg.Sources[i].Path = filepath.Join(dir, src.Path)

@@ -16,6 +16,7 @@ type Config struct {
 	Retrieval  RetrievalConfig `yaml:"retrieval" json:"retrieval"`
 	Generator  GeneratorConfig `yaml:"generator" json:"generator"`
 	Server     ServerConfig    `yaml:"server" json:"server"`
+	Sessions   SessionsConfig  `yaml:"sessions" json:"sessions"`
 
 	// file is the path the config was loaded from ("" for defaults).
 	file string
@@ -102,6 +103,17 @@ type ServerConfig struct {
 	ReadTimeout Duration `yaml:"read_timeout" json:"read_timeout"`
 	// WriteTimeout bounds writing a response.
 	WriteTimeout Duration `yaml:"write_timeout" json:"write_timeout"`
+}
+
+// SessionsConfig selects where conversations are kept.
+type SessionsConfig struct {
+	// Store is "sqlite" (a file beside the knowledge base; the default for
+	// a writable one) or "memory" (the default for a read-only one).
+	Store string `yaml:"store" json:"store"`
+	// Path is the SQLite session file (default DATA/sessions.db).
+	Path string `yaml:"path" json:"path,omitempty"`
+	// TTL expires a session this long after its last turn (0: never).
+	TTL Duration `yaml:"ttl" json:"ttl"`
 }
 
 // Position is a place in the configuration file.

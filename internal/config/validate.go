@@ -80,6 +80,12 @@ func (c *Config) Validate() Errors {
 	if c.Server.MaxBodyBytes < 1024 {
 		add("server.max_body_bytes", "must be ≥ 1KiB")
 	}
+	if c.Sessions.Store != "" {
+		oneOf(add, "sessions.store", c.Sessions.Store, "sqlite", "memory")
+	}
+	if c.Sessions.TTL < 0 {
+		add("sessions.ttl", "must be ≥ 0")
+	}
 	if c.Server.MaxUploadBytes < 1024 {
 		add("server.max_upload_bytes", "must be ≥ 1KiB")
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/search"
+	"github.com/ragline/ragline/internal/session"
 	"github.com/ragline/ragline/internal/store"
 )
 
@@ -43,13 +44,16 @@ type Options struct {
 	Config  *config.Config
 	Version any // served at /version
 	Logger  *slog.Logger
+	// Sessions keeps conversations; an in-memory store when nil.
+	Sessions session.Store
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
 type Server struct {
-	kb   KnowledgeBase
-	opts Options
-	mux  *http.ServeMux
+	kb       KnowledgeBase
+	opts     Options
+	mux      *http.ServeMux
+	sessions session.Store
 }
 
 // New returns the API handler.
@@ -57,7 +61,10 @@ func New(k KnowledgeBase, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{kb: k, opts: o, mux: http.NewServeMux()}
+	if o.Sessions == nil {
+		o.Sessions = session.NewMemory(time.Duration(o.Config.Sessions.TTL))
+	}
+	s := &Server{kb: k, opts: o, mux: http.NewServeMux(), sessions: o.Sessions}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /version", s.version)
@@ -68,6 +75,9 @@ func New(k KnowledgeBase, o Options) *Server {
 	s.mux.Handle("POST /v1/collections/{collection}/documents", s.auth(http.HandlerFunc(s.uploadDocuments)))
 	s.mux.Handle("GET /v1/documents/{id}", s.auth(http.HandlerFunc(s.getDocument)))
 	s.mux.Handle("DELETE /v1/documents/{id}", s.auth(http.HandlerFunc(s.deleteDocument)))
+	s.mux.Handle("GET /v1/sessions/{id}", s.auth(http.HandlerFunc(s.getSession)))
+	s.mux.Handle("DELETE /v1/sessions/{id}", s.auth(http.HandlerFunc(s.deleteSession)))
+	s.mux.Handle("POST /v1/feedback", s.auth(http.HandlerFunc(s.feedback)))
 	return s
 }
 
@@ -95,7 +105,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &ae):
 	case errors.Is(err, kb.ErrInvalid):
 		ae = &apiError{status: http.StatusBadRequest, Type: "invalid_request", Message: err.Error()}
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, session.ErrInvalid):
+		ae = sessionError(err)
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, session.ErrNotFound):
 		ae = &apiError{status: http.StatusNotFound, Type: "not_found", Message: err.Error()}
 	case errors.Is(err, store.ErrReadOnly):
 		ae = &apiError{status: http.StatusConflict, Type: "read_only", Message: err.Error()}
@@ -181,8 +193,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badRequest("collection", "invalid collection name %q", req.Collection))
 		return
 	}
+	sid, err := sessionFor(req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if wantsStream(r, req) {
-		s.streamChat(w, r, req)
+		s.streamChat(w, r, req, sid)
 		return
 	}
 	resp, err := s.kb.Ask(r.Context(), req.Collection, req.Message)
@@ -190,7 +207,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	turn, err := s.record(r, sid, req.Message, resp)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, chatResponse{Response: resp, SessionID: sid, Turn: turn})
 }
 
 func asTypeError(err error, te **json.UnmarshalTypeError) bool { return errors.As(err, te) }

@@ -49,7 +49,7 @@ func (s *sse) event(name string, v any) error {
 // pipeline stage, `delta` pieces of the answer (one per cited sentence),
 // one `citation` per source and `done` with the full response object; an
 // `error` event carries the API error shape.
-func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequest) {
+func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequest, sid string) {
 	resp, err := s.kb.Ask(r.Context(), req.Collection, req.Message)
 	if err != nil && r.Context().Err() != nil {
 		return // the client went away
@@ -59,9 +59,15 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequ
 		s.writeError(w, r, err)
 		return
 	}
+	turn, err := s.record(r, sid, req.Message, resp)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	full := chatResponse{Response: resp, SessionID: sid, Turn: turn}
 	out, ok := newSSE(w)
 	if !ok {
-		writeJSON(w, http.StatusOK, resp)
+		writeJSON(w, http.StatusOK, full)
 		return
 	}
 	for _, st := range resp.Trace {
@@ -79,7 +85,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequ
 			return
 		}
 	}
-	_ = out.event("done", resp)
+	_ = out.event("done", full)
 }
 
 // answerPieces splits an answer after each citation marker, so a client

@@ -1,0 +1,93 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/ragline/ragline/internal/schema"
+	"github.com/ragline/ragline/internal/session"
+)
+
+// chatResponse is the response object plus the conversation it belongs to.
+type chatResponse struct {
+	schema.Response
+	SessionID string `json:"session_id"`
+	Turn      int    `json:"turn"`
+}
+
+// sessionFor validates or issues the session id of a chat request.
+func sessionFor(req chatRequest) (string, error) {
+	if req.SessionID == "" {
+		return session.NewID(), nil
+	}
+	if !session.ValidID(req.SessionID) {
+		return "", badRequest("session_id", "session_id must be 8–64 letters, digits, '_' or '-'")
+	}
+	return req.SessionID, nil
+}
+
+// record appends the answered turn to its session.
+func (s *Server) record(r *http.Request, id, question string, resp schema.Response) (int, error) {
+	return s.sessions.Append(r.Context(), id, session.Turn{
+		Question: question, Answer: resp.Answer, NoAnswer: resp.NoAnswer, Citations: resp.Citations,
+	})
+}
+
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
+	sess, err := s.sessions.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sess)
+}
+
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.sessions.Delete(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"deleted": id})
+}
+
+type feedbackRequest struct {
+	SessionID string `json:"session_id"`
+	Turn      *int   `json:"turn"`
+	Rating    string `json:"rating"`
+	Comment   string `json:"comment,omitempty"`
+}
+
+func (s *Server) feedback(w http.ResponseWriter, r *http.Request) {
+	var req feedbackRequest
+	if err := s.decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	switch {
+	case req.SessionID == "":
+		s.writeError(w, r, badRequest("session_id", "session_id is required"))
+		return
+	case req.Turn == nil:
+		s.writeError(w, r, badRequest("turn", "turn is required"))
+		return
+	case req.Rating != "up" && req.Rating != "down":
+		s.writeError(w, r, badRequest("rating", `rating must be "up" or "down"`))
+		return
+	}
+	err := s.sessions.AddFeedback(r.Context(), session.Feedback{SessionID: req.SessionID, Turn: *req.Turn, Rating: req.Rating, Comment: req.Comment})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "recorded"})
+}
+
+// sessionError maps session errors for writeError.
+func sessionError(err error) *apiError {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "\n"); i >= 0 {
+		msg = msg[i+1:]
+	}
+	return &apiError{status: http.StatusBadRequest, Type: "invalid_request", Message: msg}
+}

@@ -1,0 +1,89 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"regexp"
+	"time"
+
+	"github.com/ragline/ragline/internal/schema"
+)
+
+// ErrNotFound is returned for an unknown or expired session.
+var ErrNotFound = errors.New("session not found")
+
+// ErrInvalid marks a bad session id, turn or rating.
+var ErrInvalid = errors.New("invalid session request")
+
+// Turn is one question and its answer.
+type Turn struct {
+	Question  string            `json:"question"`
+	Answer    string            `json:"answer"`
+	NoAnswer  bool              `json:"no_answer"`
+	Citations []schema.Citation `json:"citations,omitempty"`
+	Time      time.Time         `json:"time"`
+}
+
+// Session is a conversation.
+type Session struct {
+	ID      string    `json:"id"`
+	Turns   []Turn    `json:"turns"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+// Feedback is a rating of one turn.
+type Feedback struct {
+	SessionID string    `json:"session_id"`
+	Turn      int       `json:"turn"`
+	Rating    string    `json:"rating"` // "up" or "down"
+	Comment   string    `json:"comment,omitempty"`
+	Time      time.Time `json:"time"`
+}
+
+// Store keeps sessions. Implementations are safe for concurrent use.
+type Store interface {
+	// Get returns a session or ErrNotFound.
+	Get(ctx context.Context, id string) (Session, error)
+	// Append adds a turn, creating the session when it does not exist,
+	// and returns the turn's index (from 0).
+	Append(ctx context.Context, id string, t Turn) (int, error)
+	// Delete removes a session and its feedback; ErrNotFound if unknown.
+	Delete(ctx context.Context, id string) error
+	// AddFeedback records a rating of an existing turn.
+	AddFeedback(ctx context.Context, f Feedback) error
+	// Close releases the store.
+	Close() error
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
+
+// ValidID reports whether id is an acceptable session id: 8–64 letters,
+// digits, '_' or '-'.
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
+// NewID returns a random session id.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// checkFeedback validates a rating before it is stored.
+func checkFeedback(f Feedback) error {
+	if !ValidID(f.SessionID) {
+		return errors.Join(ErrInvalid, errors.New("session_id: invalid"))
+	}
+	if f.Rating != "up" && f.Rating != "down" {
+		return errors.Join(ErrInvalid, errors.New(`rating: want "up" or "down"`))
+	}
+	if f.Turn < 0 {
+		return errors.Join(ErrInvalid, errors.New("turn: must be ≥ 0"))
+	}
+	if len(f.Comment) > 4000 {
+		return errors.Join(ErrInvalid, errors.New("comment: over 4000 bytes"))
+	}
+	return nil
+}
