@@ -172,7 +172,7 @@ func (a *app) askCommand() *cobra.Command {
 				return err
 			}
 			defer k.Close()
-			resp, err := k.Ask(cmd.Context(), k.Config().Collection, strings.Join(args, " "))
+			resp, err := k.Ask(cmd.Context(), k.Config().Collection, strings.Join(args, " "), nil)
 			if err != nil {
 				if errors.Is(err, kb.ErrInvalid) {
 					return usageErr("%v", err)

@@ -25,8 +25,9 @@ func (k *KB) Retrieve(ctx context.Context, collection, query string, n int) (sea
 }
 
 // Ask answers a question from collection with cited passages, tracing
-// each step.
-func (k *KB) Ask(ctx context.Context, collection, question string) (schema.Response, error) {
+// each step. history holds the earlier messages of the conversation,
+// oldest first; the perceive step uses it to make a follow-up standalone.
+func (k *KB) Ask(ctx context.Context, collection, question string, history []schema.Message) (schema.Response, error) {
 	if collection == "" {
 		collection = k.cfg.Collection
 	}

@@ -73,7 +73,7 @@ func BenchmarkAskSciFact(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		if _, err := k.Ask(ctx, "", ds.Queries[i%len(ds.Queries)].Text); err != nil {
+		if _, err := k.Ask(ctx, "", ds.Queries[i%len(ds.Queries)].Text, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

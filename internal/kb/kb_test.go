@@ -110,11 +110,11 @@ func TestSnapshotServesSameAnswers(t *testing.T) {
 	}
 	snap := openKB(t, out, true)
 	q := "How many weeks of paid parental leave does a primary caregiver get?"
-	a, err := k.Ask(ctx, "", q)
+	a, err := k.Ask(ctx, "", q, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := snap.Ask(ctx, "", q)
+	b, err := snap.Ask(ctx, "", q, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestOtherAnalyzerSettingsRefused(t *testing.T) {
 func TestAskRejectsBadQuestions(t *testing.T) {
 	k := openKB(t, t.TempDir(), false)
 	for _, q := range []string{"", "   ", strings.Repeat("x", MaxQuestionChars+1)} {
-		if _, err := k.Ask(context.Background(), "", q); err == nil {
+		if _, err := k.Ask(context.Background(), "", q, nil); err == nil {
 			t.Errorf("question of %d chars accepted", len(q))
 		}
 	}
@@ -220,11 +220,11 @@ func TestEnginesAgree(t *testing.T) {
 		"每周最多可以远程办公几天？",
 		"上海研发中心前台的电话号码是多少？",
 	} {
-		a, err := mem.Ask(ctx, "", q)
+		a, err := mem.Ask(ctx, "", q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := fts.Ask(ctx, "", q)
+		b, err := fts.Ask(ctx, "", q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -50,3 +50,10 @@ type Hit struct {
 	DocKey string  `json:"doc_key"`
 	Rank   int     `json:"rank"`
 }
+
+// Message is one message of a conversation, as the history of a question.
+type Message struct {
+	// Role is "user" or "assistant".
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}

@@ -112,7 +112,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, badRequest("input.collection", "invalid collection name %q", in.Collection))
 			return
 		}
-		resp, err := s.kb.Ask(r.Context(), in.Collection, in.Question)
+		resp, err := s.kb.Ask(r.Context(), in.Collection, in.Question, nil)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

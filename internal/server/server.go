@@ -22,7 +22,7 @@ import (
 
 // KnowledgeBase is what the API serves; *kb.KB implements it.
 type KnowledgeBase interface {
-	Ask(ctx context.Context, collection, question string) (schema.Response, error)
+	Ask(ctx context.Context, collection, question string, history []schema.Message) (schema.Response, error)
 	Retrieve(ctx context.Context, collection, query string, n int) (search.Result, error)
 	Digest(ctx context.Context) (string, error)
 	Collections(ctx context.Context) (map[string]int, error)
@@ -78,6 +78,7 @@ func New(k KnowledgeBase, o Options) *Server {
 	s.mux.Handle("GET /v1/sessions/{id}", s.auth(http.HandlerFunc(s.getSession)))
 	s.mux.Handle("DELETE /v1/sessions/{id}", s.auth(http.HandlerFunc(s.deleteSession)))
 	s.mux.Handle("POST /v1/feedback", s.auth(http.HandlerFunc(s.feedback)))
+	s.registerOpenAI()
 	return s
 }
 
@@ -202,7 +203,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.streamChat(w, r, req, sid)
 		return
 	}
-	resp, err := s.kb.Ask(r.Context(), req.Collection, req.Message)
+	history, err := s.history(r, sid)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	resp, err := s.kb.Ask(r.Context(), req.Collection, req.Message, history)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -31,6 +32,23 @@ func (s *Server) record(r *http.Request, id, question string, resp schema.Respon
 	return s.sessions.Append(r.Context(), id, session.Turn{
 		Question: question, Answer: resp.Answer, NoAnswer: resp.NoAnswer, Citations: resp.Citations,
 	})
+}
+
+// history returns the earlier turns of a session as messages, oldest
+// first; a new session has none.
+func (s *Server) history(r *http.Request, id string) ([]schema.Message, error) {
+	sess, err := s.sessions.Get(r.Context(), id)
+	if errors.Is(err, session.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]schema.Message, 0, 2*len(sess.Turns))
+	for _, t := range sess.Turns {
+		out = append(out, schema.Message{Role: "user", Content: t.Question}, schema.Message{Role: "assistant", Content: t.Answer})
+	}
+	return out, nil
 }
 
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {

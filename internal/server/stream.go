@@ -50,7 +50,12 @@ func (s *sse) event(name string, v any) error {
 // one `citation` per source and `done` with the full response object; an
 // `error` event carries the API error shape.
 func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequest, sid string) {
-	resp, err := s.kb.Ask(r.Context(), req.Collection, req.Message)
+	history, err := s.history(r, sid)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	resp, err := s.kb.Ask(r.Context(), req.Collection, req.Message, history)
 	if err != nil && r.Context().Err() != nil {
 		return // the client went away
 	}

@@ -1,0 +1,4 @@
+package server
+
+// registerOpenAI adds the OpenAI-compatible routes.
+func (s *Server) registerOpenAI() {}
