@@ -9,7 +9,6 @@ import (
 	"github.com/ragline/ragline/internal/model/extractive"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/search"
-	"github.com/ragline/ragline/internal/text"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -48,11 +47,16 @@ func (k *KB) Ask(ctx context.Context, collection, question string, history []sch
 	if n := len([]rune(q)); n > MaxQuestionChars {
 		return resp, fmt.Errorf("%w: the question has %d characters, the limit is %d", ErrInvalid, n, MaxQuestionChars)
 	}
-	lang := text.DetectLanguage(q)
-	step("perceive", t0, map[string]any{"question": q, "language": lang, "collection": collection})
+	p := k.perceive(q, history)
+	pd := map[string]any{"question": q, "language": p.Language, "collection": collection, "follow_up": p.FollowUp}
+	if p.FollowUp {
+		pd["standalone"] = p.Standalone
+		pd["carried_terms"] = p.Carried
+	}
+	step("perceive", t0, pd)
 
 	t1 := time.Now()
-	res, err := k.lexical.Retrieve(ctx, collection, q, k.cfg.Retrieval.TopK)
+	res, err := k.lexical.RetrieveTerms(ctx, collection, p.Terms, k.cfg.Retrieval.TopK)
 	if err != nil {
 		return resp, err
 	}
@@ -67,7 +71,7 @@ func (k *KB) Ask(ctx context.Context, collection, question string, history []sch
 	if err != nil {
 		return resp, err
 	}
-	ans := k.gen.Generate(q, res.Hits, extractive.Stats{DocFreq: df, Total: total})
+	ans := k.gen.GenerateTerms(p.Language, p.Terms, res.Hits, extractive.Stats{DocFreq: df, Total: total})
 	step("generate", t2, map[string]any{"generator": "extractive", "sentences_scored": ans.Considered,
 		"best_coverage": round3(ans.BestScore), "min_score": k.cfg.Generator.MinScore, "no_answer": ans.NoAnswer})
 

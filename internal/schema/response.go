@@ -57,3 +57,10 @@ type Message struct {
 	Role    string `json:"role"`
 	Content string `json:"content"`
 }
+
+// QueryTerm is an analyzed query term with its weight: 1 for the
+// question's own terms, less for terms carried over from earlier turns.
+type QueryTerm struct {
+	Term   string  `json:"term"`
+	Weight float64 `json:"weight"`
+}

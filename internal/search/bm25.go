@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"github.com/ragline/ragline/internal/schema"
 	"math"
 	"strings"
 	"sync"
@@ -103,7 +104,7 @@ func idf(df, n int) float64 {
 
 // search scores every chunk containing a query term (term at a time) and
 // returns the k best, ties broken by row order for determinism.
-func (ix *memIndex) search(terms []string, k int, p BM25) []scored {
+func (ix *memIndex) search(terms []schema.QueryTerm, k int, p BM25) []scored {
 	n := len(ix.rowids)
 	if n == 0 || k <= 0 {
 		return nil
@@ -114,8 +115,9 @@ func (ix *memIndex) search(terms []string, k int, p BM25) []scored {
 	if avg == 0 {
 		avg = 1
 	}
-	for _, t := range terms {
-		if seen[t] {
+	for _, qt := range terms {
+		t := qt.Term
+		if seen[t] || qt.Weight <= 0 {
 			continue
 		}
 		seen[t] = true
@@ -123,7 +125,7 @@ func (ix *memIndex) search(terms []string, k int, p BM25) []scored {
 		if len(ps) == 0 {
 			continue
 		}
-		w := idf(len(ps), n)
+		w := idf(len(ps), n) * qt.Weight
 		for _, pt := range ps {
 			tf := float64(pt.body) + p.TitleWeight*float64(pt.title)
 			if tf == 0 {

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"github.com/ragline/ragline/internal/schema"
 	"math"
 	"testing"
 )
@@ -35,7 +36,7 @@ func TestBM25FScores(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := BM25{K1: 1.2, B: 0.75, TitleWeight: 2}
-	got := ix.search([]string{"vacat", "vacat", "park"}, 10, p)
+	got := ix.search(qterms("vacat", "vacat", "park"), 10, p)
 	if len(got) != 2 {
 		t.Fatalf("hits %+v", got)
 	}
@@ -71,7 +72,7 @@ func TestBM25FScores(t *testing.T) {
 func TestTopKDeterministicTies(t *testing.T) {
 	src := &fakeTerms{rows: []int64{1, 2, 3, 4}, title: []string{"", "", "", ""}, body: []string{"a", "a", "a", "a"}}
 	ix, _ := buildIndex(context.Background(), src, "c")
-	got := ix.search([]string{"a"}, 2, BM25{K1: 0.9, B: 0.4})
+	got := ix.search(qterms("a"), 2, BM25{K1: 0.9, B: 0.4})
 	if len(got) != 2 || ix.rowids[got[0].doc] != 1 || ix.rowids[got[1].doc] != 2 {
 		t.Fatalf("ties not broken by row order: %+v", got)
 	}
@@ -92,5 +93,29 @@ func TestCacheRebuildsOnNewGeneration(t *testing.T) {
 	src.gen = 2
 	if ix3, _ := c.get(ctx, "c"); ix3.docFreq("new") != 1 {
 		t.Fatal("not rebuilt after a generation change")
+	}
+}
+
+func qterms(words ...string) []schema.QueryTerm {
+	out := make([]schema.QueryTerm, len(words))
+	for i, w := range words {
+		out[i] = schema.QueryTerm{Term: w, Weight: 1}
+	}
+	return out
+}
+
+func TestQueryTermWeights(t *testing.T) {
+	src := &fakeTerms{rows: []int64{1, 2, 3, 4}, title: []string{"", "", "", ""}, body: []string{"red", "blue", "green", "green"}}
+	ix, _ := buildIndex(context.Background(), src, "c")
+	p := BM25{K1: 1.2, B: 0.75}
+	// Equal weights: red and blue are equally rare; row order breaks the tie.
+	got := ix.search([]schema.QueryTerm{{Term: "blue", Weight: 1}, {Term: "red", Weight: 1}}, 1, p)
+	if ix.rowids[got[0].doc] != 1 {
+		t.Fatalf("tie: row %d", ix.rowids[got[0].doc])
+	}
+	// A lower weight on red puts blue first.
+	got = ix.search([]schema.QueryTerm{{Term: "blue", Weight: 1}, {Term: "red", Weight: 0.5}}, 2, p)
+	if ix.rowids[got[0].doc] != 2 || got[1].score >= got[0].score {
+		t.Fatalf("weights ignored: %+v", got)
 	}
 }

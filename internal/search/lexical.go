@@ -80,9 +80,13 @@ func (l *Lexical) Warm(ctx context.Context, collection string) error {
 	return err
 }
 
-func (l *Lexical) match(ctx context.Context, collection string, terms []string, k int) ([]store.Match, error) {
+func (l *Lexical) match(ctx context.Context, collection string, terms []schema.QueryTerm, k int) ([]store.Match, error) {
 	if l.opts.Engine == EngineFTS5 {
-		return l.index.Search(ctx, store.Query{Collection: collection, Terms: terms, K: k, TitleWeight: l.opts.BM25.TitleWeight})
+		words := make([]string, len(terms))
+		for i, t := range terms {
+			words[i] = t.Term
+		}
+		return l.index.Search(ctx, store.Query{Collection: collection, Terms: words, K: k, TitleWeight: l.opts.BM25.TitleWeight})
 	}
 	ix, err := l.cache.get(ctx, collection)
 	if err != nil {
@@ -104,8 +108,23 @@ type Result struct {
 
 // Retrieve returns the k best chunks of collection for query.
 func (l *Lexical) Retrieve(ctx context.Context, collection, query string, k int) (Result, error) {
-	terms := l.analyzer.Terms(query)
-	res := Result{Terms: terms}
+	words := l.analyzer.Terms(query)
+	terms := make([]schema.QueryTerm, len(words))
+	for i, w := range words {
+		terms[i] = schema.QueryTerm{Term: w, Weight: 1}
+	}
+	return l.RetrieveTerms(ctx, collection, terms, k)
+}
+
+// RetrieveTerms returns the k best chunks of collection for weighted,
+// already analysed terms (a term's first occurrence sets its weight). The
+// fts5 engine ignores the weights.
+func (l *Lexical) RetrieveTerms(ctx context.Context, collection string, terms []schema.QueryTerm, k int) (Result, error) {
+	words := make([]string, len(terms))
+	for i, t := range terms {
+		words[i] = t.Term
+	}
+	res := Result{Terms: words}
 	if len(terms) == 0 || k <= 0 {
 		return res, nil
 	}

@@ -76,6 +76,7 @@ type candidate struct {
 	text     string
 	terms    map[string]bool
 	coverage float64
+	carried  float64 // coverage of the terms carried from earlier turns
 	score    float64
 }
 
@@ -89,8 +90,25 @@ const redundancy = 0.6
 
 // Generate answers question from hits (best first).
 func (g *Generator) Generate(question string, hits []schema.Hit, st Stats) Answer {
-	lang := text.DetectLanguage(question)
-	weights, total := g.termWeights(question, st)
+	words := g.analyzer.Terms(question)
+	terms := make([]schema.QueryTerm, len(words))
+	for i, w := range words {
+		terms[i] = schema.QueryTerm{Term: w, Weight: 1}
+	}
+	return g.GenerateTerms(text.DetectLanguage(question), terms, hits, st)
+}
+
+// GenerateTerms answers from hits for weighted, analysed question terms
+// (a term's first occurrence sets its weight); lang picks the language of
+// the no-answer message.
+func (g *Generator) GenerateTerms(lang string, terms []schema.QueryTerm, hits []schema.Hit, st Stats) Answer {
+	weights, total := termWeights(terms, st, false)
+	carried, carriedTotal := termWeights(terms, st, true)
+	if total == 0 {
+		// Nothing of the question's own is left (e.g. "And?"): the
+		// carried terms are all there is to answer.
+		weights, total, carried, carriedTotal = carried, carriedTotal, nil, 0
+	}
 	if total == 0 || len(hits) == 0 {
 		return Answer{Text: NoAnswerText(lang), NoAnswer: true}
 	}
@@ -121,22 +139,27 @@ func (g *Generator) Generate(question string, hits []schema.Hit, st Stats) Answe
 			}
 			terms := g.analyzer.Terms(sent)
 			set := make(map[string]bool, len(terms))
-			var cov float64
+			var cov, ccov float64
 			for _, t := range terms {
-				if w, ok := weights[t]; ok && !set[t] {
-					cov += w
+				if !set[t] {
+					cov += weights[t]
+					ccov += carried[t]
 				}
 				set[t] = true
 			}
 			cov /= total
 			score := cov
+			if carriedTotal > 0 {
+				ccov /= carriedTotal
+				score += carriedBonus * ccov
+			}
 			if len(terms) > 60 { // long passages dilute the quote
 				score -= 0.002 * float64(len(terms)-60)
 			}
 			if topScore > 0 {
 				score += 0.05 * h.Score / topScore
 			}
-			cands = append(cands, candidate{hit: hi, start: start, end: start + n, text: sent, terms: set, coverage: cov, score: score})
+			cands = append(cands, candidate{hit: hi, start: start, end: start + n, text: sent, terms: set, coverage: cov, carried: ccov, score: score})
 		}
 	}
 	ans := Answer{Considered: len(cands)}
@@ -156,6 +179,12 @@ func (g *Generator) Generate(question string, hits []schema.Hit, st Stats) Answe
 			break
 		}
 		if redundant(c, chosen) {
+			continue
+		}
+		// In a follow-up, once the best sentence is about the earlier
+		// turn's subject, a sentence that shares much less of it is about
+		// something else ("its phone number" after "the Munich office").
+		if len(chosen) > 0 && c.carried < 0.5*chosen[0].carried {
 			continue
 		}
 		chosen = append(chosen, c)
@@ -208,14 +237,28 @@ func (g *Generator) Generate(question string, hits []schema.Hit, st Stats) Answe
 // them are artefacts: a bigram across two words, a different inflection.
 const absentWeight = 0.5
 
-// termWeights gives each distinct question term its IDF; question words
-// carry no weight.
-func (g *Generator) termWeights(question string, st Stats) (map[string]float64, float64) {
+// carriedBonus is how much a sentence's coverage of terms carried from an
+// earlier turn adds to its score. Carried terms only break ties between
+// sentences that answer the question itself: the relevance threshold
+// applies to the question's own terms.
+const carriedBonus = 0.3
+
+// termWeights gives each distinct question term its IDF times its weight;
+// question words carry no weight. With carried set it returns only the
+// terms carried from earlier turns (weight below 1), else only the
+// question's own.
+func termWeights(terms []schema.QueryTerm, st Stats, carried bool) (map[string]float64, float64) {
 	w := map[string]float64{}
 	var total float64
 	n := float64(st.Total)
-	for _, t := range g.analyzer.Terms(question) {
-		if _, ok := w[t]; ok || questionWords[t] {
+	seen := map[string]bool{}
+	for _, qt := range terms {
+		t := qt.Term
+		if seen[t] || questionWords[t] || qt.Weight <= 0 {
+			continue
+		}
+		seen[t] = true
+		if (qt.Weight < 1) != carried {
 			continue
 		}
 		df := st.DocFreq[t]
@@ -223,6 +266,7 @@ func (g *Generator) termWeights(question string, st Stats) (map[string]float64, 
 		if df == 0 {
 			idf *= absentWeight
 		}
+		idf *= qt.Weight
 		w[t] = idf
 		total += idf
 	}
