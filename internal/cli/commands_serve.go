@@ -14,6 +14,7 @@ import (
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/server"
 	"github.com/ragline/ragline/internal/session"
+	"github.com/ragline/ragline/internal/telemetry"
 )
 
 func (a *app) serveCommand() *cobra.Command {
@@ -52,13 +53,13 @@ func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr st
 	if addr == "" {
 		addr = cfg.Server.Addr
 	}
-	logger := slog.New(slog.NewJSONHandler(a.stderr, nil))
+	logger := telemetry.NewLogger(a.stderr, slog.LevelInfo)
 	sessions, err := openSessions(ctx, k, cfg)
 	if err != nil {
 		return failErr(err)
 	}
 	defer sessions.Close()
-	h := server.New(k, server.Options{Config: cfg, Version: versionInfo(cfg), Logger: logger, Sessions: sessions})
+	h := server.New(k, server.Options{Config: cfg, Version: versionInfo(cfg), Logger: logger, Sessions: sessions, BuildVersion: Version})
 	err = server.ListenAndServe(ctx, addr, h, cfg, func(bound string) {
 		d, _ := k.Digest(ctx)
 		fmt.Fprintf(a.stderr, "ragline: serving on http://%s (kb digest %s)\n", bound, shortDigest(d))
@@ -83,8 +84,11 @@ func openSessions(ctx context.Context, k *kb.KB, cfg *config.Config) (session.St
 		}
 	}
 	ttl := time.Duration(cfg.Sessions.TTL)
-	if kind == "memory" {
+	switch kind {
+	case "memory":
 		return session.NewMemory(ttl), nil
+	case "redis":
+		return session.OpenRedis(ctx, cfg.Sessions.URL.Value(), ttl)
 	}
 	path := cfg.Sessions.Path
 	if path == "" {

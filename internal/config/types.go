@@ -108,8 +108,12 @@ type ServerConfig struct {
 // SessionsConfig selects where conversations are kept.
 type SessionsConfig struct {
 	// Store is "sqlite" (a file beside the knowledge base; the default for
-	// a writable one) or "memory" (the default for a read-only one).
+	// a writable one), "memory" (the default for a read-only one) or
+	// "redis" (shared by every replica).
 	Store string `yaml:"store" json:"store"`
+	// URL is the Redis address for store "redis", e.g.
+	// redis://:${REDIS_PASSWORD}@redis:6379/0; a secret, never printed.
+	URL Secret `yaml:"url" json:"url"`
 	// Path is the SQLite session file (default DATA/sessions.db).
 	Path string `yaml:"path" json:"path,omitempty"`
 	// TTL expires a session this long after its last turn (0: never).

@@ -81,7 +81,10 @@ func (c *Config) Validate() Errors {
 		add("server.max_body_bytes", "must be ≥ 1KiB")
 	}
 	if c.Sessions.Store != "" {
-		oneOf(add, "sessions.store", c.Sessions.Store, "sqlite", "memory")
+		oneOf(add, "sessions.store", c.Sessions.Store, "sqlite", "memory", "redis")
+	}
+	if c.Sessions.Store == "redis" && !c.Sessions.URL.IsSet() {
+		add("sessions.url", "is required when sessions.store is redis")
 	}
 	if c.Sessions.TTL < 0 {
 		add("sessions.ttl", "must be ≥ 0")

@@ -18,6 +18,7 @@ import (
 	"github.com/ragline/ragline/internal/search"
 	"github.com/ragline/ragline/internal/session"
 	"github.com/ragline/ragline/internal/store"
+	"github.com/ragline/ragline/internal/telemetry"
 )
 
 // KnowledgeBase is what the API serves; *kb.KB implements it.
@@ -46,13 +47,19 @@ type Options struct {
 	Logger  *slog.Logger
 	// Sessions keeps conversations; an in-memory store when nil.
 	Sessions session.Store
+	// Metrics records Prometheus metrics served at /metrics; a private
+	// registry when nil.
+	Metrics *telemetry.Metrics
+	// BuildVersion labels ragline_build_info.
+	BuildVersion string
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
 type Server struct {
 	kb       KnowledgeBase
 	opts     Options
-	mux      *http.ServeMux
+	mux      *router
+	handler  http.Handler
 	sessions session.Store
 }
 
@@ -64,10 +71,16 @@ func New(k KnowledgeBase, o Options) *Server {
 	if o.Sessions == nil {
 		o.Sessions = session.NewMemory(time.Duration(o.Config.Sessions.TTL))
 	}
-	s := &Server{kb: k, opts: o, mux: http.NewServeMux(), sessions: o.Sessions}
+	if o.Metrics == nil {
+		o.Metrics = telemetry.New()
+	}
+	okb := observedKB{KnowledgeBase: k, m: o.Metrics, version: o.BuildVersion}
+	okb.refreshBuildInfo(context.Background())
+	s := &Server{kb: okb, opts: o, mux: &router{mux: http.NewServeMux(), metrics: o.Metrics}, sessions: o.Sessions}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /version", s.version)
+	s.mux.Handle("GET /metrics", o.Metrics.Handler())
 	s.mux.Handle("POST /v1/chat", s.auth(http.HandlerFunc(s.chat)))
 	s.mux.Handle("POST /v1/invoke", s.auth(http.HandlerFunc(s.invoke)))
 	s.mux.Handle("GET /v1/collections", s.auth(http.HandlerFunc(s.listCollections)))
@@ -79,11 +92,15 @@ func New(k KnowledgeBase, o Options) *Server {
 	s.mux.Handle("DELETE /v1/sessions/{id}", s.auth(http.HandlerFunc(s.deleteSession)))
 	s.mux.Handle("POST /v1/feedback", s.auth(http.HandlerFunc(s.feedback)))
 	s.registerOpenAI()
+	s.handler = telemetry.RequestIDMiddleware(s.recoverer(s.mux))
 	return s
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Routes lists the registered route patterns ("METHOD /path").
+func (s *Server) Routes() []string { return append([]string(nil), s.mux.routes...) }
 
 // apiError is the one error shape of the API.
 type apiError struct {
@@ -117,7 +134,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.DeadlineExceeded):
 		ae = &apiError{status: http.StatusGatewayTimeout, Type: "timeout", Message: "request timed out"}
 	default:
-		s.opts.Logger.Error("request failed", "path", r.URL.Path, "err", err)
+		s.opts.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 		ae = &apiError{status: http.StatusInternalServerError, Type: "internal", Message: "internal error"}
 	}
 	writeJSON(w, ae.status, map[string]any{"error": ae})

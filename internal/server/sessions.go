@@ -98,6 +98,7 @@ func (s *Server) feedback(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.opts.Metrics.Feedback(req.Rating)
 	writeJSON(w, http.StatusOK, map[string]string{"status": "recorded"})
 }
 
