@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ragline/ragline/internal/redistest"
 	"net"
 	"strconv"
 	"strings"
@@ -38,7 +39,7 @@ func rawRedis(t *testing.T, addr string) *redis.Client {
 // Expiry is left to TestRedisExpiry, since Redis keeps its own time.
 func TestRedisStore(t *testing.T) {
 	ctx := context.Background()
-	s := openTestRedis(t, startRedis(t), time.Hour)
+	s := openTestRedis(t, redistest.Start(t), time.Hour)
 	c := &clock{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s.now = c.now
 	start := c.t
@@ -112,7 +113,7 @@ func TestRedisStore(t *testing.T) {
 // time to live of all of a session's keys.
 func TestRedisKeys(t *testing.T) {
 	ctx := context.Background()
-	addr := startRedis(t)
+	addr := redistest.Start(t)
 	raw := rawRedis(t, addr)
 	id := NewID()
 	k := keysFor(id)
@@ -193,7 +194,7 @@ func TestRedisKeys(t *testing.T) {
 // starts it over at index 0.
 func TestRedisExpiry(t *testing.T) {
 	ctx := context.Background()
-	addr := startRedis(t)
+	addr := redistest.Start(t)
 	s := openTestRedis(t, addr, time.Second)
 	id := NewID()
 	for i := range 2 {
@@ -242,7 +243,7 @@ func TestRedisExpiry(t *testing.T) {
 // third, as a restarted process would.
 func TestRedisSharedAndDurable(t *testing.T) {
 	ctx := context.Background()
-	addr := startRedis(t)
+	addr := redistest.Start(t)
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // the server's own watchers are older
 
 	a, err := OpenRedis(ctx, "redis://"+addr, time.Hour)
@@ -309,7 +310,7 @@ func TestRedisSharedAndDurable(t *testing.T) {
 // password.
 func TestOpenRedisErrors(t *testing.T) {
 	const password = "s3cret-pw"
-	secured := startRedis(t, "--requirepass", password)
+	secured := redistest.Start(t, "--requirepass", password)
 	refused := refusedAddr(t)
 
 	// The right password opens.

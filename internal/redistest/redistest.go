@@ -1,4 +1,4 @@
-package session
+package redistest
 
 import (
 	"bufio"
@@ -14,12 +14,12 @@ import (
 // redisReadyWait bounds how long a throwaway server may take to answer.
 const redisReadyWait = 10 * time.Second
 
-// startRedis runs a throwaway redis-server on a free loopback port, with
+// Start runs a throwaway redis-server on a free loopback port, with
 // no persistence and its working folder in a temporary directory, and
 // kills it when the test ends. It returns the server's host:port. Extra
 // arguments go to the server (for example "--requirepass", "pw"). Tests
 // never use a Redis the machine may already be running.
-func startRedis(t *testing.T, args ...string) string {
+func Start(t testing.TB, args ...string) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
