@@ -61,6 +61,7 @@ type Server struct {
 	mux      *router
 	handler  http.Handler
 	sessions session.Store
+	openapi  []byte
 }
 
 // New returns the API handler.
@@ -81,6 +82,8 @@ func New(k KnowledgeBase, o Options) *Server {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /version", s.version)
 	s.mux.Handle("GET /metrics", o.Metrics.Handler())
+	s.openapi = openAPIJSON(o.BuildVersion)
+	s.mux.HandleFunc("GET /openapi.json", s.openAPI)
 	s.mux.Handle("POST /v1/chat", s.auth(http.HandlerFunc(s.chat)))
 	s.mux.Handle("POST /v1/invoke", s.auth(http.HandlerFunc(s.invoke)))
 	s.mux.Handle("GET /v1/collections", s.auth(http.HandlerFunc(s.listCollections)))
