@@ -111,6 +111,8 @@ type apiError struct {
 	Type    string `json:"type"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Param repeats Field under the name OpenAI clients read.
+	Param string `json:"param,omitempty"`
 }
 
 func (e *apiError) Error() string { return e.Message }
@@ -140,6 +142,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.opts.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 		ae = &apiError{status: http.StatusInternalServerError, Type: "internal", Message: "internal error"}
 	}
+	ae.Param = ae.Field
 	writeJSON(w, ae.status, map[string]any{"error": ae})
 }
 
