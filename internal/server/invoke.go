@@ -64,12 +64,8 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		if strings.TrimSpace(in.Query) == "" {
-			s.writeError(w, r, badRequest("input.query", "input.query is required"))
-			return
-		}
-		if in.Collection != "" && !config.ValidCollection(in.Collection) {
-			s.writeError(w, r, badRequest("input.collection", "invalid collection name %q", in.Collection))
+		if err := checkQuestion("input.query", in.Query, "input.collection", in.Collection); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		if in.TopK == 0 {
@@ -104,12 +100,8 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		if strings.TrimSpace(in.Question) == "" {
-			s.writeError(w, r, badRequest("input.question", "input.question is required"))
-			return
-		}
-		if in.Collection != "" && !config.ValidCollection(in.Collection) {
-			s.writeError(w, r, badRequest("input.collection", "invalid collection name %q", in.Collection))
+		if err := checkQuestion("input.question", in.Question, "input.collection", in.Collection); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		resp, err := s.kb.Ask(r.Context(), in.Collection, in.Question, nil)
@@ -121,6 +113,18 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.writeError(w, r, badRequest("target", "unknown target %q (want \"retrieve\" or \"answer\")", req.Target))
 	}
+}
+
+// checkQuestion rejects an empty question and an invalid collection name,
+// naming the offending field.
+func checkQuestion(field, question, collField, collection string) error {
+	if strings.TrimSpace(question) == "" {
+		return badRequest(field, "%s is required", field)
+	}
+	if collection != "" && !config.ValidCollection(collection) {
+		return badRequest(collField, "invalid collection name %q", collection)
+	}
+	return nil
 }
 
 // strictUnmarshal decodes an input object, rejecting unknown fields.

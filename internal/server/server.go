@@ -209,12 +209,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if strings.TrimSpace(req.Message) == "" {
-		s.writeError(w, r, badRequest("message", "message is required"))
-		return
-	}
-	if req.Collection != "" && !config.ValidCollection(req.Collection) {
-		s.writeError(w, r, badRequest("collection", "invalid collection name %q", req.Collection))
+	if err := checkQuestion("message", req.Message, "collection", req.Collection); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	sid, err := sessionFor(req)

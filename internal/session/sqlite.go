@@ -175,24 +175,5 @@ func (s *SQLite) AddFeedback(ctx context.Context, f Feedback) error {
 	return err
 }
 
-// FeedbackCount returns how many ratings of each kind are stored.
-func (s *SQLite) FeedbackCount(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT rating, count(*) FROM feedback GROUP BY rating`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var r string
-		var n int
-		if err := rows.Scan(&r, &n); err != nil {
-			return nil, err
-		}
-		out[r] = n
-	}
-	return out, rows.Err()
-}
-
 // Close closes the database.
 func (s *SQLite) Close() error { return s.db.Close() }
