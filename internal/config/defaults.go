@@ -28,8 +28,11 @@ func Default() *Config {
 			MaxUploadBytes: 64 << 20,
 			ReadTimeout:    Duration(30 * time.Second),
 			WriteTimeout:   Duration(120 * time.Second),
+			IdleTimeout:    Duration(120 * time.Second),
+			GracePeriod:    Duration(20 * time.Second),
 		},
-		Sessions: SessionsConfig{TTL: Duration(24 * time.Hour)},
-		pos:      map[string]Position{},
+		Sessions:  SessionsConfig{TTL: Duration(24 * time.Hour)},
+		Telemetry: TelemetryConfig{ServiceName: "ragline", SampleRatio: 1},
+		pos:       map[string]Position{},
 	}
 }

@@ -17,6 +17,7 @@ type Config struct {
 	Generator  GeneratorConfig `yaml:"generator" json:"generator"`
 	Server     ServerConfig    `yaml:"server" json:"server"`
 	Sessions   SessionsConfig  `yaml:"sessions" json:"sessions"`
+	Telemetry  TelemetryConfig `yaml:"telemetry" json:"telemetry"`
 
 	// file is the path the config was loaded from ("" for defaults).
 	file string
@@ -103,6 +104,58 @@ type ServerConfig struct {
 	ReadTimeout Duration `yaml:"read_timeout" json:"read_timeout"`
 	// WriteTimeout bounds writing a response.
 	WriteTimeout Duration `yaml:"write_timeout" json:"write_timeout"`
+	// IdleTimeout closes idle keep-alive connections.
+	IdleTimeout Duration `yaml:"idle_timeout" json:"idle_timeout"`
+	// GracePeriod is how long shutdown waits for in-flight requests and
+	// streams after SIGTERM.
+	GracePeriod Duration `yaml:"grace_period" json:"grace_period"`
+	// Keys are the API keys, stored as SHA-256 hashes ("sha256:<hex>", as
+	// printed by `ragline keys create`). With no keys and no api_key the
+	// server runs in open local mode.
+	Keys []APIKey `yaml:"keys" json:"keys,omitempty"`
+	// RateLimit is a token bucket per API key (per client address in open
+	// mode); zero rate disables it.
+	RateLimit RateLimitConfig `yaml:"rate_limit" json:"rate_limit"`
+	// CORS lists the browser origins allowed to call the API.
+	CORS CORSConfig `yaml:"cors" json:"cors"`
+}
+
+// APIKey is one API key: its hash, what it may do and where.
+type APIKey struct {
+	// Name identifies the key in logs and metrics (never the key itself).
+	Name string `yaml:"name" json:"name"`
+	// Hash is "sha256:" followed by the hex SHA-256 of the key.
+	Hash string `yaml:"hash" json:"hash"`
+	// Scopes are any of "chat", "ingest", "admin" ("admin" implies all).
+	Scopes []string `yaml:"scopes" json:"scopes"`
+	// Collections, when set, are the only collections the key may use.
+	Collections []string `yaml:"collections" json:"collections,omitempty"`
+}
+
+// RateLimitConfig is a token bucket.
+type RateLimitConfig struct {
+	// RequestsPerSecond is the refill rate; 0 disables rate limiting.
+	RequestsPerSecond float64 `yaml:"requests_per_second" json:"requests_per_second"`
+	// Burst is the bucket size.
+	Burst int `yaml:"burst" json:"burst"`
+}
+
+// CORSConfig configures cross-origin requests.
+type CORSConfig struct {
+	// AllowedOrigins are exact origins ("https://app.example.com") or "*".
+	AllowedOrigins []string `yaml:"allowed_origins" json:"allowed_origins,omitempty"`
+}
+
+// TelemetryConfig configures tracing export.
+type TelemetryConfig struct {
+	// OTLPEndpoint, when set, exports traces over OTLP/HTTP to it
+	// (e.g. http://otel-collector:4318).
+	OTLPEndpoint string `yaml:"otlp_endpoint" json:"otlp_endpoint,omitempty"`
+	// ServiceName is the service.name resource attribute.
+	ServiceName string `yaml:"service_name" json:"service_name"`
+	// SampleRatio is the share of traces sampled (0–1) when the caller
+	// sends no sampling decision.
+	SampleRatio float64 `yaml:"sample_ratio" json:"sample_ratio"`
 }
 
 // SessionsConfig selects where conversations are kept.

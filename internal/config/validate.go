@@ -7,7 +7,10 @@ import (
 	"strings"
 )
 
-var collectionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+var (
+	collectionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	keyHash        = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+)
 
 // ValidCollection reports whether name is a valid collection name: 1–64
 // letters, digits, '_', '.', '-', starting with a letter or digit.
@@ -79,6 +82,43 @@ func (c *Config) Validate() Errors {
 	}
 	if c.Server.MaxBodyBytes < 1024 {
 		add("server.max_body_bytes", "must be ≥ 1KiB")
+	}
+	for i, k := range c.Server.Keys {
+		f := fmt.Sprintf("server.keys[%d]", i)
+		if k.Name == "" {
+			add(f+".name", "is required")
+		}
+		if !keyHash.MatchString(k.Hash) {
+			add(f+".hash", `must be "sha256:" and 64 hex digits (see ragline keys create)`)
+		}
+		if len(k.Scopes) == 0 {
+			add(f+".scopes", `must list at least one of "chat", "ingest", "admin"`)
+		}
+		for j, sc := range k.Scopes {
+			if sc != "chat" && sc != "ingest" && sc != "admin" {
+				add(fmt.Sprintf("%s.scopes[%d]", f, j), `must be "chat", "ingest" or "admin", got %q`, sc)
+			}
+		}
+		for j, col := range k.Collections {
+			if !ValidCollection(col) {
+				add(fmt.Sprintf("%s.collections[%d]", f, j), "invalid collection name %q", col)
+			}
+		}
+	}
+	if c.Server.RateLimit.RequestsPerSecond < 0 {
+		add("server.rate_limit.requests_per_second", "must be ≥ 0")
+	}
+	if c.Server.RateLimit.RequestsPerSecond > 0 && c.Server.RateLimit.Burst < 1 {
+		add("server.rate_limit.burst", "must be ≥ 1 when a rate is set")
+	}
+	if c.Server.IdleTimeout <= 0 {
+		add("server.idle_timeout", "must be > 0")
+	}
+	if c.Server.GracePeriod < 0 {
+		add("server.grace_period", "must be ≥ 0")
+	}
+	if c.Telemetry.SampleRatio < 0 || c.Telemetry.SampleRatio > 1 {
+		add("telemetry.sample_ratio", "must be between 0 and 1")
 	}
 	if c.Sessions.Store != "" {
 		oneOf(add, "sessions.store", c.Sessions.Store, "sqlite", "memory", "redis")
