@@ -4,14 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 )
 
+// DefaultMaxSessions bounds an in-memory store: beyond it the session
+// updated longest ago is dropped, so memory stays flat under load.
+const DefaultMaxSessions = 50_000
+
 // Memory is a Store in process memory: sessions are lost on restart and
-// not shared between replicas.
+// not shared between replicas. It holds at most max sessions.
 type Memory struct {
 	ttl time.Duration
+	max int
 	now func() time.Time
 
 	mu       sync.Mutex
@@ -22,7 +28,37 @@ type Memory struct {
 // NewMemory returns an in-memory store whose sessions expire ttl after
 // their last turn (0: never).
 func NewMemory(ttl time.Duration) *Memory {
-	return &Memory{ttl: ttl, now: time.Now, sessions: map[string]*Session{}, feedback: map[string][]Feedback{}}
+	return &Memory{ttl: ttl, max: DefaultMaxSessions, now: time.Now, sessions: map[string]*Session{}, feedback: map[string][]Feedback{}}
+}
+
+// evict makes room for a new session when the store is full: it drops
+// expired sessions and then the oldest hundredth of the rest (by last
+// update), so the scan is paid once per many new sessions.
+func (m *Memory) evict() {
+	if len(m.sessions) < m.max {
+		return
+	}
+	type aged struct {
+		id string
+		t  time.Time
+	}
+	all := make([]aged, 0, len(m.sessions))
+	for id, s := range m.sessions {
+		if m.ttl > 0 && m.now().Sub(s.Updated) > m.ttl {
+			delete(m.sessions, id)
+			delete(m.feedback, id)
+			continue
+		}
+		all = append(all, aged{id, s.Updated})
+	}
+	if len(m.sessions) < m.max {
+		return
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].t.Before(all[j].t) })
+	for _, a := range all[:max(1, m.max/100)] {
+		delete(m.sessions, a.id)
+		delete(m.feedback, a.id)
+	}
 }
 
 func (m *Memory) live(id string) (*Session, bool) {
@@ -64,6 +100,7 @@ func (m *Memory) Append(ctx context.Context, id string, t Turn) (int, error) {
 	}
 	s, ok := m.live(id)
 	if !ok {
+		m.evict()
 		s = &Session{ID: id, Created: now}
 		m.sessions[id] = s
 	}

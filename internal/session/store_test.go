@@ -132,3 +132,29 @@ func TestSQLiteSharedAndDurable(t *testing.T) {
 		t.Fatalf("after reopen: %d turns, %v", len(got.Turns), err)
 	}
 }
+
+func TestMemoryBounded(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	m := NewMemory(0)
+	m.now = c.now
+	m.max = 3
+	var ids []string
+	for range 5 {
+		id := NewID()
+		ids = append(ids, id)
+		if _, err := m.Append(ctx, id, Turn{Question: "q"}); err != nil {
+			t.Fatal(err)
+		}
+		c.t = c.t.Add(time.Second)
+	}
+	if len(m.sessions) != 3 {
+		t.Fatalf("%d sessions kept, want 3", len(m.sessions))
+	}
+	for i, id := range ids {
+		_, err := m.Get(ctx, id)
+		if kept := err == nil; kept != (i >= 2) {
+			t.Errorf("session %d kept=%v", i, kept)
+		}
+	}
+}
