@@ -1,8 +1,12 @@
 package kb
 
 import (
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"fmt"
+	"github.com/ragline/ragline/internal/telemetry"
 	"strings"
 	"time"
 
@@ -31,12 +35,19 @@ func (k *KB) Ask(ctx context.Context, collection, question string, history []sch
 		collection = k.cfg.Collection
 	}
 	var resp schema.Response
+	tracer := telemetry.Tracer()
+	ctx, span := tracer.Start(ctx, "ask", trace.WithAttributes(attribute.String("ragline.collection", collection)))
+	defer span.End()
+	// Each step is also an OpenTelemetry span, started at the step's start
+	// time, so the trace in the response and the distributed trace agree.
 	step := func(name string, start time.Time, detail map[string]any) {
 		resp.Trace = append(resp.Trace, schema.TraceStep{
 			Step:       name,
 			DurationMS: float64(time.Since(start).Microseconds()) / 1000,
 			Detail:     detail,
 		})
+		_, s := tracer.Start(ctx, name, trace.WithTimestamp(start))
+		s.End()
 	}
 
 	t0 := time.Now()

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"go.opentelemetry.io/otel/trace"
 	"io"
 	"log/slog"
 )
@@ -36,11 +37,19 @@ func (h *ContextHandler) Enabled(ctx context.Context, level slog.Level) bool {
 	return h.next.Enabled(ctx, level)
 }
 
-// Handle adds request_id when ctx carries one and passes the record on.
+// Handle adds request_id, and trace_id and span_id when ctx carries a
+// sampled or remote span, and passes the record on.
 func (h *ContextHandler) Handle(ctx context.Context, r slog.Record) error {
-	if id := RequestID(ctx); id != "" {
+	id := RequestID(ctx)
+	sc := trace.SpanContextFromContext(ctx)
+	if id != "" || sc.IsValid() {
 		r = r.Clone() // the record's attributes may be shared with other handlers
-		r.AddAttrs(slog.String(requestIDAttr, id))
+		if id != "" {
+			r.AddAttrs(slog.String(requestIDAttr, id))
+		}
+		if sc.IsValid() {
+			r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+		}
 	}
 	return h.next.Handle(ctx, r)
 }
