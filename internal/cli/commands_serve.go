@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -61,6 +63,9 @@ func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr st
 	defer sessions.Close()
 	h := server.New(k, server.Options{Config: cfg, Version: versionInfo(cfg), Logger: logger, Sessions: sessions, BuildVersion: Version})
 	err = server.ListenAndServe(ctx, addr, h, cfg, func(bound string) {
+		if server.OpenMode(cfg) {
+			openModeNotice(a.stderr, addr, bound, k.ReadOnly())
+		}
 		d, _ := k.Digest(ctx)
 		fmt.Fprintf(a.stderr, "ragline: serving on http://%s (kb digest %s)\n", bound, shortDigest(d))
 		if hint {
@@ -71,6 +76,28 @@ func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr st
 		return failErr(err)
 	}
 	return nil
+}
+
+// openModeNotice tells, before the serving line, that no API key is
+// configured: a quiet note on a loopback address, which only this machine
+// reaches, and a loud warning on any other, where every request from the
+// network is allowed. It names the address as asked for (0.0.0.0 rather
+// than the [::] a dual-stack listener reports) with the bound port.
+func openModeNotice(w io.Writer, addr, bound string, readOnly bool) {
+	host, _, _ := net.SplitHostPort(bound)
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		fmt.Fprintln(w, "ragline: open local mode: no API keys configured, so every request is allowed; only this machine can connect (see server.keys in docs/configuration.md)")
+		return
+	}
+	if asked, _, err := net.SplitHostPort(addr); err == nil && asked != "" {
+		_, port, _ := net.SplitHostPort(bound)
+		bound = net.JoinHostPort(asked, port)
+	}
+	what := "read and change the knowledge base"
+	if readOnly {
+		what = "read the knowledge base"
+	}
+	fmt.Fprintf(w, "ragline: WARNING: no API keys configured and listening on %s: anyone who can reach this address can %s (create a key with `ragline keys create` and add it under server.keys)\n", bound, what)
 }
 
 // openSessions opens the configured session store: SQLite beside a

@@ -114,6 +114,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.serveCommand(),
 		a.quickstartCommand(),
 		a.benchCommand(),
+		a.keysCommand(),
 	)
 	return root
 }

@@ -28,16 +28,23 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]collectionInfo, 0, len(counts))
 	for name, n := range counts {
-		out = append(out, collectionInfo{name, n})
+		if s.visibleCollection(r, name) {
+			out = append(out, collectionInfo{name, n})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	writeJSON(w, http.StatusOK, map[string]any{"collections": out})
 }
 
+// collectionParam returns the {collection} of the path, valid and one the
+// request's key may use.
 func (s *Server) collectionParam(r *http.Request) (string, error) {
 	c := r.PathValue("collection")
 	if !config.ValidCollection(c) {
 		return "", badRequest("collection", "invalid collection name %q", c)
+	}
+	if err := s.allowCollection(r, "collection", c); err != nil {
+		return "", err
 	}
 	return c, nil
 }
@@ -73,6 +80,10 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.allowCollection(r, "id", info.Collection); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	doc, err := s.kb.Document(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -83,6 +94,10 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if err := s.allowDocument(r, "id", id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.kb.DeleteDocument(r.Context(), id); err != nil {
 		s.writeError(w, r, err)
 		return

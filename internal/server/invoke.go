@@ -68,6 +68,10 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
+		if err := s.allowCollection(r, "input.collection", in.Collection); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if in.TopK == 0 {
 			in.TopK = s.opts.Config.Retrieval.TopK
 		}
@@ -101,6 +105,10 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err := checkQuestion("input.question", in.Question, "input.collection", in.Collection); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := s.allowCollection(r, "input.collection", in.Collection); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

@@ -30,9 +30,9 @@ func (s *Server) registerOpenAI() {
 	// Collections carry no creation time; models report when this server
 	// started, which is stable for the life of the process.
 	started := time.Now().Unix()
-	s.mux.Handle("GET /v1/models", s.auth(s.listModels(started)))
-	s.mux.Handle("GET /v1/models/{model}", s.auth(s.getModel(started)))
-	s.mux.Handle("POST /v1/chat/completions", s.auth(http.HandlerFunc(s.chatCompletions)))
+	s.v1("GET /v1/models", scopeChat, s.listModels(started))
+	s.v1("GET /v1/models/{model}", scopeChat, s.getModel(started))
+	s.v1("POST /v1/chat/completions", scopeChat, s.chatCompletions)
 }
 
 // openAIModel is one entry of GET /v1/models in OpenAI's shape.
@@ -44,25 +44,28 @@ type openAIModel struct {
 }
 
 // modelNames returns "default" followed by every collection, sorted, each
-// once.
-func (s *Server) modelNames(ctx context.Context) ([]string, error) {
-	cols, err := s.kb.Collections(ctx)
+// once: those the request's key may use.
+func (s *Server) modelNames(r *http.Request) ([]string, error) {
+	cols, err := s.kb.Collections(r.Context())
 	if err != nil {
 		return nil, err
 	}
 	names := make([]string, 0, len(cols)+1)
 	for c := range cols {
-		if c != defaultModel {
+		if c != defaultModel && s.visibleCollection(r, c) {
 			names = append(names, c)
 		}
 	}
 	slices.Sort(names)
-	return append([]string{defaultModel}, names...), nil
+	if s.visibleCollection(r, s.opts.Config.Collection) {
+		names = append([]string{defaultModel}, names...)
+	}
+	return names, nil
 }
 
 func (s *Server) listModels(created int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		names, err := s.modelNames(r.Context())
+		names, err := s.modelNames(r)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -78,12 +81,26 @@ func (s *Server) listModels(created int64) http.HandlerFunc {
 func (s *Server) getModel(created int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("model")
+		if err := s.allowModel(r, name); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if _, err := s.collectionFor(r.Context(), name); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, openAIModel{ID: name, Object: "model", Created: created, OwnedBy: "ragline"})
 	}
+}
+
+// allowModel is allowCollection for a model name, checked before the
+// model is looked up so a key learns nothing of collections it may not
+// use.
+func (s *Server) allowModel(r *http.Request, model string) error {
+	if model == defaultModel {
+		model = ""
+	}
+	return s.allowCollection(r, "model", model)
 }
 
 // collectionFor maps a model name to the collection it asks.
@@ -321,6 +338,10 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	conv, err := req.parse()
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.allowModel(r, req.Model); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,6 +61,9 @@ type Server struct {
 	handler  http.Handler
 	sessions session.Store
 	openapi  []byte
+	keys     *keyring
+	// limiter is nil when rate limiting is off.
+	limiter *limiter
 }
 
 // New returns the API handler.
@@ -77,26 +79,35 @@ func New(k KnowledgeBase, o Options) *Server {
 	}
 	okb := observedKB{KnowledgeBase: k, m: o.Metrics, version: o.BuildVersion}
 	okb.refreshBuildInfo(context.Background())
-	s := &Server{kb: okb, opts: o, mux: &router{mux: http.NewServeMux(), metrics: o.Metrics}, sessions: o.Sessions}
+	s := &Server{kb: okb, opts: o, mux: &router{mux: http.NewServeMux(), metrics: o.Metrics}, sessions: o.Sessions,
+		keys:    newKeyring(&o.Config.Server),
+		limiter: newLimiter(o.Config.Server.RateLimit.RequestsPerSecond, o.Config.Server.RateLimit.Burst, time.Now),
+	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /version", s.version)
 	s.mux.Handle("GET /metrics", o.Metrics.Handler())
 	s.openapi = openAPIJSON(o.BuildVersion)
 	s.mux.HandleFunc("GET /openapi.json", s.openAPI)
-	s.mux.Handle("POST /v1/chat", s.auth(http.HandlerFunc(s.chat)))
-	s.mux.Handle("POST /v1/invoke", s.auth(http.HandlerFunc(s.invoke)))
-	s.mux.Handle("GET /v1/collections", s.auth(http.HandlerFunc(s.listCollections)))
-	s.mux.Handle("GET /v1/collections/{collection}/documents", s.auth(http.HandlerFunc(s.listDocuments)))
-	s.mux.Handle("POST /v1/collections/{collection}/documents", s.auth(http.HandlerFunc(s.uploadDocuments)))
-	s.mux.Handle("GET /v1/documents/{id}", s.auth(http.HandlerFunc(s.getDocument)))
-	s.mux.Handle("DELETE /v1/documents/{id}", s.auth(http.HandlerFunc(s.deleteDocument)))
-	s.mux.Handle("GET /v1/sessions/{id}", s.auth(http.HandlerFunc(s.getSession)))
-	s.mux.Handle("DELETE /v1/sessions/{id}", s.auth(http.HandlerFunc(s.deleteSession)))
-	s.mux.Handle("POST /v1/feedback", s.auth(http.HandlerFunc(s.feedback)))
+	s.v1("POST /v1/chat", scopeChat, s.chat)
+	s.v1("POST /v1/invoke", scopeChat, s.invoke)
+	s.v1("GET /v1/collections", scopeChat, s.listCollections)
+	s.v1("GET /v1/collections/{collection}/documents", scopeChat, s.listDocuments)
+	s.v1("POST /v1/collections/{collection}/documents", scopeIngest, s.uploadDocuments)
+	s.v1("GET /v1/documents/{id}", scopeChat, s.getDocument)
+	s.v1("DELETE /v1/documents/{id}", scopeIngest, s.deleteDocument)
+	s.v1("GET /v1/sessions/{id}", scopeChat, s.getSession)
+	s.v1("DELETE /v1/sessions/{id}", scopeChat, s.deleteSession)
+	s.v1("POST /v1/feedback", scopeChat, s.feedback)
 	s.registerOpenAI()
-	s.handler = telemetry.RequestIDMiddleware(s.recoverer(s.mux))
+	s.handler = telemetry.RequestIDMiddleware(s.cors(s.recoverer(s.mux)))
 	return s
+}
+
+// v1 registers an API route: it needs a key holding scope (unless no key
+// is configured) and spends a token of the caller's rate limit.
+func (s *Server) v1(pattern, scope string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.auth(scope, s.rateLimit(h)))
 }
 
 // ServeHTTP implements http.Handler.
@@ -154,23 +165,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-func (s *Server) auth(next http.Handler) http.Handler {
-	key := s.opts.Config.Server.APIKey
-	if !key.IsSet() {
-		return next
-	}
-	want := []byte(key.Value())
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ragline"`)
-			s.writeError(w, r, &apiError{status: http.StatusUnauthorized, Type: "unauthorized", Message: "missing or invalid API key"})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
@@ -210,6 +204,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := checkQuestion("message", req.Message, "collection", req.Collection); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.allowCollection(r, "collection", req.Collection); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -273,14 +271,16 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 // ListenAndServe serves h on addr until ctx is cancelled, then drains
-// in-flight requests for up to 10 seconds. ready, if not nil, receives the
-// bound address once listening.
+// in-flight requests for up to server.grace_period; connections still busy
+// after it are closed and an error says so. ready, if not nil, receives
+// the bound address once listening.
 func ListenAndServe(ctx context.Context, addr string, h http.Handler, cfg *config.Config, ready func(addr string)) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Duration(cfg.Server.ReadTimeout),
 		WriteTimeout:      time.Duration(cfg.Server.WriteTimeout),
+		IdleTimeout:       time.Duration(cfg.Server.IdleTimeout),
 	}
 	ln, err := listen(addr)
 	if err != nil {
@@ -296,7 +296,12 @@ func ListenAndServe(ctx context.Context, addr string, h http.Handler, cfg *confi
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	grace := time.Duration(cfg.Server.GracePeriod)
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	if err := srv.Shutdown(shutdown); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: requests still in flight after the %v grace period were cut off: %w", grace, err)
+	}
+	return nil
 }

@@ -1,0 +1,193 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/ragline/ragline/internal/config"
+)
+
+// Scopes a key may hold. A route needs one; "admin" passes every route.
+// "ingest" does not imply "chat": a pipeline that feeds documents in has
+// no business reading answers out, and a key that needs both lists both.
+const (
+	scopeChat   = "chat"
+	scopeIngest = "ingest"
+	scopeAdmin  = "admin"
+)
+
+// legacyKeyName names the key of server.api_key, which is an admin key.
+const legacyKeyName = "api_key"
+
+// HashKey returns the form in which server.keys stores a key:
+// "sha256:" and the hex SHA-256 of the key.
+func HashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// OpenMode reports whether cfg configures no API key at all, so that every
+// request is allowed (open local mode).
+func OpenMode(cfg *config.Config) bool {
+	return len(cfg.Server.Keys) == 0 && !cfg.Server.APIKey.IsSet()
+}
+
+// caller is the authenticated key of a request: its name, what it may do
+// and where. It never holds the key itself.
+type caller struct {
+	name   string
+	scopes []string
+	// collections, when not empty, are the only collections the key may
+	// use.
+	collections []string
+}
+
+// can reports whether the caller holds scope (admin holds them all).
+func (c *caller) can(scope string) bool {
+	return slices.Contains(c.scopes, scope) || slices.Contains(c.scopes, scopeAdmin)
+}
+
+// restricted reports whether the caller may use only some collections. A
+// nil caller (open mode) may use any.
+func (c *caller) restricted() bool { return c != nil && len(c.collections) > 0 }
+
+// mayUse reports whether the caller may use collection.
+func (c *caller) mayUse(collection string) bool {
+	return !c.restricted() || slices.Contains(c.collections, collection)
+}
+
+type callerKey struct{}
+
+// callerFrom returns the request's authenticated key, nil in open mode.
+func callerFrom(ctx context.Context) *caller {
+	c, _ := ctx.Value(callerKey{}).(*caller)
+	return c
+}
+
+// keyring holds the configured keys by the SHA-256 of the key. It is
+// immutable after construction and safe for concurrent use.
+type keyring struct {
+	hashes  [][sha256.Size]byte
+	callers []*caller
+}
+
+// newKeyring reads server.keys and server.api_key; hashes were validated
+// with the configuration, so one that does not decode is skipped (it could
+// never match).
+func newKeyring(cfg *config.ServerConfig) *keyring {
+	kr := &keyring{}
+	add := func(sum [sha256.Size]byte, c *caller) {
+		kr.hashes = append(kr.hashes, sum)
+		kr.callers = append(kr.callers, c)
+	}
+	for _, k := range cfg.Keys {
+		b, err := hex.DecodeString(strings.TrimPrefix(k.Hash, "sha256:"))
+		if err != nil || len(b) != sha256.Size || !strings.HasPrefix(k.Hash, "sha256:") {
+			continue
+		}
+		add([sha256.Size]byte(b), &caller{name: k.Name, scopes: slices.Clone(k.Scopes), collections: slices.Clone(k.Collections)})
+	}
+	if cfg.APIKey.IsSet() {
+		add(sha256.Sum256([]byte(cfg.APIKey.Value())), &caller{name: legacyKeyName, scopes: []string{scopeAdmin}})
+	}
+	return kr
+}
+
+// open reports whether no key is configured.
+func (kr *keyring) open() bool { return len(kr.hashes) == 0 }
+
+// lookup returns the key whose hash is the SHA-256 of presented, or nil.
+// Every configured hash is compared, in constant time, whatever matches.
+func (kr *keyring) lookup(presented string) *caller {
+	sum := sha256.Sum256([]byte(presented))
+	var found *caller
+	for i, h := range kr.hashes {
+		if subtle.ConstantTimeCompare(sum[:], h[:]) == 1 && found == nil {
+			found = kr.callers[i]
+		}
+	}
+	return found
+}
+
+// presentedKey returns the key a request carries: an Authorization bearer
+// token, else the X-API-Key header.
+func presentedKey(r *http.Request) (string, bool) {
+	if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		if token = strings.TrimSpace(token); token != "" {
+			return token, true
+		}
+	}
+	if k := strings.TrimSpace(r.Header.Get("X-API-Key")); k != "" {
+		return k, true
+	}
+	return "", false
+}
+
+// auth lets a request through when it carries a key holding scope, with
+// the key in its context; otherwise it answers 401 (no or unknown key) or
+// 403 (the key lacks the scope). In open mode every request passes.
+func (s *Server) auth(scope string, next http.Handler) http.Handler {
+	if s.keys.open() {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var c *caller
+		if k, ok := presentedKey(r); ok {
+			c = s.keys.lookup(k)
+		}
+		if c == nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ragline"`)
+			s.writeError(w, r, &apiError{status: http.StatusUnauthorized, Type: "unauthorized",
+				Message: "missing or invalid API key: send Authorization: Bearer KEY or X-API-Key: KEY"})
+			return
+		}
+		if !c.can(scope) {
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="ragline", error="insufficient_scope", scope=%q`, scope))
+			s.writeError(w, r, &apiError{status: http.StatusForbidden, Type: "forbidden",
+				Message: fmt.Sprintf("key %q lacks scope %q needed for %s", c.name, scope, r.Pattern)})
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	})
+}
+
+// allowCollection returns a 403 error naming field when the request's key
+// may not use collection ("" is the configured default collection).
+// Handlers call it as soon as they know which collection a request uses.
+func (s *Server) allowCollection(r *http.Request, field, collection string) error {
+	if collection == "" {
+		collection = s.opts.Config.Collection
+	}
+	c := callerFrom(r.Context())
+	if c.mayUse(collection) {
+		return nil
+	}
+	return &apiError{status: http.StatusForbidden, Type: "forbidden", Field: field,
+		Message: fmt.Sprintf("key %q may not use collection %q (it may use %s)", c.name, collection, strings.Join(c.collections, ", "))}
+}
+
+// allowDocument is allowCollection for the collection of document id. A
+// key limited to some collections costs one metadata lookup; a missing
+// document is the knowledge base's not-found error.
+func (s *Server) allowDocument(r *http.Request, field, id string) error {
+	if !callerFrom(r.Context()).restricted() {
+		return nil
+	}
+	info, err := s.kb.DocumentInfo(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return s.allowCollection(r, field, info.Collection)
+}
+
+// visibleCollection reports whether listings shown to the request's key
+// include collection: a key limited to some collections sees only those.
+func (s *Server) visibleCollection(r *http.Request, collection string) bool {
+	return callerFrom(r.Context()).mayUse(collection)
+}
