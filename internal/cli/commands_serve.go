@@ -56,6 +56,17 @@ func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr st
 		addr = cfg.Server.Addr
 	}
 	logger := telemetry.NewLogger(a.stderr, slog.LevelInfo)
+	if ep := cfg.Telemetry.OTLPEndpoint; ep != "" {
+		shutdown, err := telemetry.SetupTracing(ctx, ep, cfg.Telemetry.ServiceName, Version, cfg.Telemetry.SampleRatio)
+		if err != nil {
+			return failErr(err)
+		}
+		defer func() {
+			flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = shutdown(flush)
+		}()
+	}
 	sessions, err := openSessions(ctx, k, cfg)
 	if err != nil {
 		return failErr(err)

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"net/http"
 	"time"
 
@@ -20,10 +22,17 @@ type router struct {
 	routes  []string
 }
 
-// Handle registers an instrumented handler.
+// Handle registers an instrumented handler; the request's trace span is
+// named after the route pattern.
 func (r *router) Handle(pattern string, h http.Handler) {
 	r.routes = append(r.routes, pattern)
-	r.mux.Handle(pattern, r.metrics.Middleware(pattern, h))
+	named := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		span := trace.SpanFromContext(req.Context())
+		span.SetName(pattern)
+		span.SetAttributes(attribute.String("http.route", pattern))
+		h.ServeHTTP(w, req)
+	})
+	r.mux.Handle(pattern, r.metrics.Middleware(pattern, named))
 }
 
 // HandleFunc registers an instrumented handler function.
