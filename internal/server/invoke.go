@@ -68,6 +68,10 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
+		if err := s.knownCollection(r, "input.collection", in.Collection); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if err := s.allowCollection(r, "input.collection", in.Collection); err != nil {
 			s.writeError(w, r, err)
 			return
@@ -105,6 +109,10 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err := checkQuestion("input.question", in.Question, "input.collection", in.Collection); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := s.knownCollection(r, "input.collection", in.Collection); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

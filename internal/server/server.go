@@ -32,6 +32,7 @@ type KnowledgeBase interface {
 	DeleteDocument(ctx context.Context, id string) error
 	Ingest(ctx context.Context, collection string, paths []string, p kb.Progress) (kb.Report, error)
 	ReadOnly() bool
+	Ping(ctx context.Context) error
 }
 
 // Pinger reports whether the store is usable.
@@ -169,14 +170,40 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz answers 200 when the knowledge base and every configured
+// dependency (the session store, e.g. Redis) answer, else 503 naming what
+// failed.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if p, ok := s.kb.(Pinger); ok {
+	failed := map[string]string{}
+	if err := s.kb.Ping(r.Context()); err != nil {
+		failed["store"] = err.Error()
+	}
+	if p, ok := s.sessions.(Pinger); ok {
 		if err := p.Ping(r.Context()); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "store": err.Error()})
-			return
+			failed["sessions"] = err.Error()
 		}
 	}
+	if len(failed) > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "failed": failed})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// knownCollection answers 404 for a collection that does not exist; the
+// default collection always exists, even before anything is ingested.
+func (s *Server) knownCollection(r *http.Request, field, name string) error {
+	if name == "" || name == s.opts.Config.Collection {
+		return nil
+	}
+	cols, err := s.kb.Collections(r.Context())
+	if err != nil {
+		return err
+	}
+	if _, ok := cols[name]; !ok {
+		return &apiError{status: http.StatusNotFound, Type: "not_found", Field: field, Message: fmt.Sprintf("collection %q does not exist", name)}
+	}
+	return nil
 }
 
 func (s *Server) version(w http.ResponseWriter, r *http.Request) {
@@ -204,6 +231,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := checkQuestion("message", req.Message, "collection", req.Collection); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.knownCollection(r, "collection", req.Collection); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -277,7 +308,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 func ListenAndServe(ctx context.Context, addr string, h http.Handler, cfg *config.Config, ready func(addr string)) error {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, time.Duration(cfg.Server.ReadTimeout)),
 		ReadTimeout:       time.Duration(cfg.Server.ReadTimeout),
 		WriteTimeout:      time.Duration(cfg.Server.WriteTimeout),
 		IdleTimeout:       time.Duration(cfg.Server.IdleTimeout),

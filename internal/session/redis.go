@@ -224,3 +224,6 @@ func ttlMillis(ttl time.Duration) int64 {
 	}
 	return max(ttl.Milliseconds(), 1)
 }
+
+// Ping checks that Redis answers, for readiness probes.
+func (r *Redis) Ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }

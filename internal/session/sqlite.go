@@ -177,3 +177,6 @@ func (s *SQLite) AddFeedback(ctx context.Context, f Feedback) error {
 
 // Close closes the database.
 func (s *SQLite) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers, for readiness probes.
+func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
