@@ -41,6 +41,10 @@ type SQLite struct {
 	db       *sql.DB
 	path     string
 	readOnly bool
+	// immutable is set for snapshots opened read-only: nothing can change
+	// them, so the write generation is read once.
+	immutable bool
+	gen       int64
 }
 
 var _ Store = (*SQLite)(nil)
@@ -80,6 +84,7 @@ func isWAL(file string) bool {
 func Open(ctx context.Context, path string, o Options) (*SQLite, error) {
 	file := Resolve(path)
 	q := url.Values{}
+	immutable := false
 	if o.ReadOnly {
 		if _, err := os.Stat(file); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
@@ -92,6 +97,7 @@ func Open(ctx context.Context, path string, o Options) (*SQLite, error) {
 			// A snapshot: nothing else writes it, so skip locking entirely
 			// (works on read-only filesystems too).
 			q.Set("immutable", "1")
+			immutable = true
 		}
 	} else {
 		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
@@ -112,6 +118,14 @@ func Open(ctx context.Context, path string, o Options) (*SQLite, error) {
 	if err := s.init(ctx, o); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if immutable {
+		g, err := s.Generation(ctx)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		s.gen, s.immutable = g, true
 	}
 	return s, nil
 }
@@ -501,6 +515,9 @@ func bumpGeneration(ctx context.Context, tx *sql.Tx) error {
 // Generation returns a number that changes whenever documents are written
 // or deleted, by this process or another.
 func (s *SQLite) Generation(ctx context.Context) (int64, error) {
+	if s.immutable {
+		return s.gen, nil
+	}
 	var g int64
 	err := s.db.QueryRowContext(ctx, `SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'`).Scan(&g)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -50,6 +50,7 @@ type Answer struct {
 type Generator struct {
 	analyzer Analyzer
 	opts     Options
+	cache    *sentenceCache
 }
 
 // New returns a generator.
@@ -57,7 +58,7 @@ func New(a Analyzer, o Options) *Generator {
 	if o.MaxSentences <= 0 {
 		o.MaxSentences = 3
 	}
-	return &Generator{analyzer: a, opts: o}
+	return &Generator{analyzer: a, opts: o, cache: newSentenceCache(maxCachedChunks)}
 }
 
 // NoAnswerText returns the fixed no-answer message in the question's
@@ -74,7 +75,7 @@ type candidate struct {
 	start    int // rune offset of the sentence in the document
 	end      int
 	text     string
-	terms    map[string]bool
+	terms    []string // distinct analyzer terms, sorted
 	coverage float64
 	carried  float64 // coverage of the terms carried from earlier turns
 	score    float64
@@ -121,14 +122,9 @@ func (g *Generator) GenerateTerms(lang string, terms []schema.QueryTerm, hits []
 			docIdx[h.Chunk.DocumentID] = len(docIdx)
 		}
 		ct := h.Chunk.Text
-		runePos, bytePos := 0, 0
-		for _, sp := range text.Sentences(ct) {
-			runePos += utf8.RuneCountInString(ct[bytePos:sp.Start])
-			sent := ct[sp.Start:sp.End]
-			n := utf8.RuneCountInString(sent)
-			start := h.Chunk.Start + runePos
-			runePos += n
-			bytePos = sp.End
+		for _, si := range g.sentences(ct) {
+			sent := ct[si.byteStart:si.byteEnd]
+			start := h.Chunk.Start + si.runeStart
 			key := [2]int{docIdx[h.Chunk.DocumentID], start}
 			if _, dup := seen[key]; dup {
 				continue
@@ -137,15 +133,10 @@ func (g *Generator) GenerateTerms(lang string, terms []schema.QueryTerm, hits []
 			if !quotable(sent, h.Chunk.Headings) {
 				continue
 			}
-			terms := g.analyzer.Terms(sent)
-			set := make(map[string]bool, len(terms))
 			var cov, ccov float64
-			for _, t := range terms {
-				if !set[t] {
-					cov += weights[t]
-					ccov += carried[t]
-				}
-				set[t] = true
+			for _, t := range si.terms {
+				cov += weights[t]
+				ccov += carried[t]
 			}
 			cov /= total
 			score := cov
@@ -153,13 +144,13 @@ func (g *Generator) GenerateTerms(lang string, terms []schema.QueryTerm, hits []
 				ccov /= carriedTotal
 				score += carriedBonus * ccov
 			}
-			if len(terms) > 60 { // long passages dilute the quote
-				score -= 0.002 * float64(len(terms)-60)
+			if si.n > 60 { // long passages dilute the quote
+				score -= 0.002 * float64(si.n-60)
 			}
 			if topScore > 0 {
 				score += 0.05 * h.Score / topScore
 			}
-			cands = append(cands, candidate{hit: hi, start: start, end: start + n, text: sent, terms: set, coverage: cov, carried: ccov, score: score})
+			cands = append(cands, candidate{hit: hi, start: start, end: start + si.runeLen, text: sent, terms: si.terms, coverage: cov, carried: ccov, score: score})
 		}
 	}
 	ans := Answer{Considered: len(cands)}
@@ -298,9 +289,16 @@ func quotable(sent string, headings []string) bool {
 func redundant(c candidate, chosen []candidate) bool {
 	for _, o := range chosen {
 		inter := 0
-		for t := range c.terms {
-			if o.terms[t] {
+		for i, j := 0, 0; i < len(c.terms) && j < len(o.terms); {
+			switch {
+			case c.terms[i] == o.terms[j]:
 				inter++
+				i++
+				j++
+			case c.terms[i] < o.terms[j]:
+				i++
+			default:
+				j++
 			}
 		}
 		union := len(c.terms) + len(o.terms) - inter
