@@ -11,7 +11,7 @@ import (
 
 // DefaultMaxSessions bounds an in-memory store: beyond it the session
 // updated longest ago is dropped, so memory stays flat under load.
-const DefaultMaxSessions = 50_000
+const DefaultMaxSessions = 10_000
 
 // Memory is a Store in process memory: sessions are lost on restart and
 // not shared between replicas. It holds at most max sessions.
