@@ -67,6 +67,11 @@ func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr st
 			_ = shutdown(flush)
 		}()
 	}
+	// Build the default collection's index before taking traffic, so the
+	// first requests do not pay for it.
+	if err := k.Warm(ctx, ""); err != nil {
+		return failErr(err)
+	}
 	sessions, err := openSessions(ctx, k, cfg)
 	if err != nil {
 		return failErr(err)

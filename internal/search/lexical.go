@@ -44,6 +44,7 @@ type Lexical struct {
 	analyzer Analyzer
 	opts     Options
 	cache    *indexCache
+	chunks   *chunkCache
 }
 
 // NewLexical returns a lexical retriever.
@@ -51,7 +52,7 @@ func NewLexical(index Index, analyzer Analyzer, o Options) *Lexical {
 	if o.Engine == "" {
 		o.Engine = EngineMemory
 	}
-	return &Lexical{index: index, analyzer: analyzer, opts: o, cache: &indexCache{src: index}}
+	return &Lexical{index: index, analyzer: analyzer, opts: o, cache: &indexCache{src: index}, chunks: &chunkCache{max: maxCachedChunks}}
 }
 
 // DocFreq returns how many chunks of collection hold each term, and the
@@ -138,7 +139,7 @@ func (l *Lexical) RetrieveTerms(ctx context.Context, collection string, terms []
 		ids[i] = m.ChunkRowID
 		scores[m.ChunkRowID] = m.Score
 	}
-	recs, err := l.index.Chunks(ctx, ids)
+	recs, err := l.loadChunks(ctx, ids)
 	if err != nil {
 		return res, fmt.Errorf("retrieve: %w", err)
 	}

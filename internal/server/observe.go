@@ -49,10 +49,21 @@ type observedKB struct {
 	KnowledgeBase
 	m       *telemetry.Metrics
 	version string
+	// slots bounds how many questions are answered at once. Answering is
+	// CPU-bound, so running more at a time than there are processors only
+	// makes every one of them slower; queued requests wait in order.
+	slots chan struct{}
 }
 
 func (o observedKB) Ask(ctx context.Context, collection, question string, history []schema.Message) (schema.Response, error) {
+	select {
+	case o.slots <- struct{}{}:
+	case <-ctx.Done():
+		o.m.Answer("error")
+		return schema.Response{}, ctx.Err()
+	}
 	resp, err := o.KnowledgeBase.Ask(ctx, collection, question, history)
+	<-o.slots
 	switch {
 	case err != nil:
 		o.m.Answer("error")

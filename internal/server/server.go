@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -78,7 +79,7 @@ func New(k KnowledgeBase, o Options) *Server {
 	if o.Metrics == nil {
 		o.Metrics = telemetry.New()
 	}
-	okb := observedKB{KnowledgeBase: k, m: o.Metrics, version: o.BuildVersion}
+	okb := observedKB{KnowledgeBase: k, m: o.Metrics, version: o.BuildVersion, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	okb.refreshBuildInfo(context.Background())
 	s := &Server{kb: okb, opts: o, mux: &router{mux: http.NewServeMux(), metrics: o.Metrics}, sessions: o.Sessions,
 		keys:    newKeyring(&o.Config.Server),
