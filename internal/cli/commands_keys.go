@@ -37,7 +37,7 @@ func (a *app) keysCreateCommand() *cobra.Command {
 	var name string
 	var scopes, collections []string
 	cmd := &cobra.Command{
-		Use:   "create --name NAME --scope chat,ingest [--collection a,b]",
+		Use:   "create --scope chat,ingest [--name NAME] [--collection a,b]",
 		Short: "Generate an API key: the key once on stdout, the server.keys entry (its hash, never the key) on stderr",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -47,6 +47,10 @@ func (a *app) keysCreateCommand() *cobra.Command {
 			}
 			key := newKey()
 			entry.Hash = server.HashKey(key)
+			if entry.Name == "" {
+				// Unnamed keys are named after their hash, which is unique.
+				entry.Name = "key-" + strings.TrimPrefix(entry.Hash, "sha256:")[:8]
+			}
 			snippet, err := yaml.Marshal([]keyYAML{entry})
 			if err != nil {
 				return failErr(err)
@@ -76,9 +80,6 @@ type keyYAML struct {
 // its hash.
 func keyEntry(name string, scopes, collections []string) (keyYAML, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return keyYAML{}, usageErr("keys create: --name is required")
-	}
 	if len(scopes) == 0 {
 		return keyYAML{}, usageErr("keys create: --scope is required: any of %s", strings.Join(keyScopes, ", "))
 	}

@@ -52,6 +52,11 @@ func TestKeysCreate(t *testing.T) {
 	}
 
 	other, otherEntry, _ := createKey(t, "--name", "support-bot", "--scope", "chat")
+	// The command as documented: no name, one is derived from the hash.
+	_, unnamed, _ := createKey(t, "--scope", "chat,ingest")
+	if !strings.HasPrefix(unnamed.Name, "key-") || len(unnamed.Name) != 12 {
+		t.Errorf("derived name %q", unnamed.Name)
+	}
 	if other == key || otherEntry.Hash == entry.Hash {
 		t.Error("two runs made the same key")
 	}
@@ -73,7 +78,6 @@ func TestKeysCreateErrors(t *testing.T) {
 	}{
 		{"bad scope", []string{"--name", "x", "--scope", "chat,read"}, `unknown scope "read"`},
 		{"no scope", []string{"--name", "x"}, "--scope is required"},
-		{"no name", []string{"--scope", "chat"}, "--name is required"},
 		{"bad collection", []string{"--name", "x", "--scope", "chat", "--collection", "../etc"}, `invalid collection name "../etc"`},
 		{"argument", []string{"--name", "x", "--scope", "chat", "extra"}, "unknown command"},
 	}
