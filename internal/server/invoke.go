@@ -60,19 +60,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 	switch req.Target {
 	case "retrieve":
 		var in retrieveInput
-		if err := strictUnmarshal(input, &in); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if err := checkQuestion("input.query", in.Query, "input.collection", in.Collection); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if err := s.knownCollection(r, "input.collection", in.Collection); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if err := s.allowCollection(r, "input.collection", in.Collection); err != nil {
+		if err := s.readInput(r, input, &in); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -104,19 +92,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"target": "retrieve", "terms": terms, "hits": hits})
 	case "answer":
 		var in answerInput
-		if err := strictUnmarshal(input, &in); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if err := checkQuestion("input.question", in.Question, "input.collection", in.Collection); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if err := s.knownCollection(r, "input.collection", in.Collection); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if err := s.allowCollection(r, "input.collection", in.Collection); err != nil {
+		if err := s.readInput(r, input, &in); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -129,6 +105,37 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.writeError(w, r, badRequest("target", "unknown target %q (want \"retrieve\" or \"answer\")", req.Target))
 	}
+}
+
+// invokeInput is the input of an invoke target that asks about a
+// collection.
+type invokeInput interface {
+	// question returns the question's field name and text.
+	question() (string, string)
+	collection() string
+}
+
+func (in *retrieveInput) question() (string, string) { return "input.query", in.Query }
+func (in *retrieveInput) collection() string         { return in.Collection }
+func (in *answerInput) question() (string, string)   { return "input.question", in.Question }
+func (in *answerInput) collection() string           { return in.Collection }
+
+// readInput decodes an invoke input and checks its question and the
+// collection it names (valid, existing, allowed for the caller's key): the
+// one place the invoke targets validate their input.
+func (s *Server) readInput(r *http.Request, raw json.RawMessage, in invokeInput) error {
+	if err := strictUnmarshal(raw, in); err != nil {
+		return err
+	}
+	field, text := in.question()
+	coll := in.collection()
+	if err := checkQuestion(field, text, "input.collection", coll); err != nil {
+		return err
+	}
+	if err := s.knownCollection(r, "input.collection", coll); err != nil {
+		return err
+	}
+	return s.allowCollection(r, "input.collection", coll)
 }
 
 // checkQuestion rejects an empty question and an invalid collection name,
