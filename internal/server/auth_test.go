@@ -78,7 +78,6 @@ func keyedServer(t *testing.T, mod func(*config.Config)) (srv *httptest.Server, 
 type request struct {
 	method, path string
 	header       http.Header
-	ctype        string
 	body         func(t *testing.T) (string, io.Reader) // content type and body
 }
 
