@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -27,9 +29,21 @@ func sessionFor(req chatRequest) (string, error) {
 	return req.SessionID, nil
 }
 
+// storeID is the id a session is kept under. With API keys every key has
+// a namespace of its own, so a session id seen by one key gives nothing
+// of that conversation to another; in open mode it is the id itself.
+func storeID(r *http.Request, id string) string {
+	c := callerFrom(r.Context())
+	if c == nil {
+		return id
+	}
+	sum := sha256.Sum256([]byte(c.name + "\x00" + id))
+	return hex.EncodeToString(sum[:16])
+}
+
 // record appends the answered turn to its session.
 func (s *Server) record(r *http.Request, id, question string, resp schema.Response) (int, error) {
-	return s.sessions.Append(r.Context(), id, session.Turn{
+	return s.sessions.Append(r.Context(), storeID(r, id), session.Turn{
 		Question: question, Answer: resp.Answer, NoAnswer: resp.NoAnswer, Citations: resp.Citations,
 	})
 }
@@ -37,7 +51,7 @@ func (s *Server) record(r *http.Request, id, question string, resp schema.Respon
 // history returns the earlier turns of a session as messages, oldest
 // first; a new session has none.
 func (s *Server) history(r *http.Request, id string) ([]schema.Message, error) {
-	sess, err := s.sessions.Get(r.Context(), id)
+	sess, err := s.sessions.Get(r.Context(), storeID(r, id))
 	if errors.Is(err, session.ErrNotFound) {
 		return nil, nil
 	}
@@ -52,17 +66,19 @@ func (s *Server) history(r *http.Request, id string) ([]schema.Message, error) {
 }
 
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
-	sess, err := s.sessions.Get(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	sess, err := s.sessions.Get(r.Context(), storeID(r, id))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	sess.ID = id
 	writeJSON(w, http.StatusOK, sess)
 }
 
 func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := s.sessions.Delete(r.Context(), id); err != nil {
+	if err := s.sessions.Delete(r.Context(), storeID(r, id)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -93,7 +109,11 @@ func (s *Server) feedback(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badRequest("rating", `rating must be "up" or "down"`))
 		return
 	}
-	err := s.sessions.AddFeedback(r.Context(), session.Feedback{SessionID: req.SessionID, Turn: *req.Turn, Rating: req.Rating, Comment: req.Comment})
+	if !session.ValidID(req.SessionID) {
+		s.writeError(w, r, badRequest("session_id", "session_id must be 8–64 letters, digits, '_' or '-'"))
+		return
+	}
+	err := s.sessions.AddFeedback(r.Context(), session.Feedback{SessionID: storeID(r, req.SessionID), Turn: *req.Turn, Rating: req.Rating, Comment: req.Comment})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
