@@ -21,13 +21,9 @@ type chunkCache struct {
 	m   map[int64]store.ChunkRecord
 }
 
-// loadChunks returns the chunks of ids in order, from the cache where it
-// can and from the store for the rest.
-func (l *Lexical) loadChunks(ctx context.Context, ids []int64) ([]store.ChunkRecord, error) {
-	gen, err := l.index.Generation(ctx)
-	if err != nil {
-		return nil, err
-	}
+// loadChunks returns the chunks of ids, ranked at write generation gen, in
+// order, from the cache where it can and from the store for the rest.
+func (l *Lexical) loadChunks(ctx context.Context, gen int64, ids []int64) ([]store.ChunkRecord, error) {
 	c := l.chunks
 	out := make([]store.ChunkRecord, 0, len(ids))
 	var missing []int64

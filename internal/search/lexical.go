@@ -81,24 +81,32 @@ func (l *Lexical) Warm(ctx context.Context, collection string) error {
 	return err
 }
 
-func (l *Lexical) match(ctx context.Context, collection string, terms []schema.QueryTerm, k int) ([]store.Match, error) {
+// match ranks chunks and returns them with the store's write generation
+// they were ranked at, which the chunk cache then uses (one generation
+// read per retrieval).
+func (l *Lexical) match(ctx context.Context, collection string, terms []schema.QueryTerm, k int) ([]store.Match, int64, error) {
 	if l.opts.Engine == EngineFTS5 {
+		gen, err := l.index.Generation(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
 		words := make([]string, len(terms))
 		for i, t := range terms {
 			words[i] = t.Term
 		}
-		return l.index.Search(ctx, store.Query{Collection: collection, Terms: words, K: k, TitleWeight: l.opts.BM25.TitleWeight})
+		m, err := l.index.Search(ctx, store.Query{Collection: collection, Terms: words, K: k, TitleWeight: l.opts.BM25.TitleWeight})
+		return m, gen, err
 	}
 	ix, err := l.cache.get(ctx, collection)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	top := ix.search(terms, k, l.opts.BM25)
 	out := make([]store.Match, len(top))
 	for i, s := range top {
 		out[i] = store.Match{ChunkRowID: ix.rowids[s.doc], Score: float64(s.score)}
 	}
-	return out, nil
+	return out, ix.gen, nil
 }
 
 // Result is a ranked list of chunks with the query terms that found them.
@@ -129,7 +137,7 @@ func (l *Lexical) RetrieveTerms(ctx context.Context, collection string, terms []
 	if len(terms) == 0 || k <= 0 {
 		return res, nil
 	}
-	matches, err := l.match(ctx, collection, terms, k)
+	matches, gen, err := l.match(ctx, collection, terms, k)
 	if err != nil {
 		return res, fmt.Errorf("retrieve: %w", err)
 	}
@@ -139,7 +147,7 @@ func (l *Lexical) RetrieveTerms(ctx context.Context, collection string, terms []
 		ids[i] = m.ChunkRowID
 		scores[m.ChunkRowID] = m.Score
 	}
-	recs, err := l.loadChunks(ctx, ids)
+	recs, err := l.loadChunks(ctx, gen, ids)
 	if err != nil {
 		return res, fmt.Errorf("retrieve: %w", err)
 	}
