@@ -18,19 +18,11 @@ import (
 	"github.com/ragline/ragline/internal/schema"
 )
 
+// do sends a request with an optional content type and returns the status
+// and the decoded JSON body.
 func do(t *testing.T, method, url, ctype string, body io.Reader) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, body)
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
+	resp, out := send(t, url, request{method: method, body: func(*testing.T) (string, io.Reader) { return ctype, body }})
 	return resp.StatusCode, out
 }
 
