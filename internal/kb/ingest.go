@@ -33,8 +33,6 @@ type FileResult struct {
 	Status    store.PutStatus `json:"status,omitempty"`
 	Err       error           `json:"-"`
 	Error     string          `json:"error,omitempty"`
-	Counts    map[string]int  `json:"counts,omitempty"`
-	Docs      []store.DocInfo `json:"-"`
 	statuses  []store.PutStatus
 }
 
