@@ -39,6 +39,16 @@ type Response struct {
 	Digest string `json:"digest"`
 	// NoAnswer is true when no passage was relevant enough to answer.
 	NoAnswer bool `json:"no_answer"`
+	// Usage counts the model tokens spent on the answer; absent when no
+	// model was called (the offline extractive path).
+	Usage *Usage `json:"usage,omitempty"`
+}
+
+// Usage counts model tokens.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
 }
 
 // Hit is one retrieved chunk with its score.
