@@ -27,12 +27,54 @@ func (k *KB) Retrieve(ctx context.Context, collection, query string, n int) (sea
 	return k.lexical.Retrieve(ctx, collection, query, n)
 }
 
+// AskRequest is one question and how to answer it.
+type AskRequest struct {
+	// Collection defaults to the configuration's collection.
+	Collection string
+	Question   string
+	// History holds the earlier messages of the conversation, oldest first.
+	History []schema.Message
+	// TopK, when > 0, overrides retrieval.top_k for this question.
+	TopK int
+	// Perception, when set, is used as the perceive step's result (a
+	// caller that perceived the question already, such as the agent
+	// layer); Ask then adds no perceive step of its own.
+	Perception *Perception
+	// OnDelta, when set, receives pieces of the answer text as they are
+	// produced; an error from it stops the answer.
+	OnDelta func(text string) error
+}
+
 // Ask answers a question from collection with cited passages, tracing
 // each step. history holds the earlier messages of the conversation,
 // oldest first; the perceive step uses it to make a follow-up standalone.
 func (k *KB) Ask(ctx context.Context, collection, question string, history []schema.Message) (schema.Response, error) {
+	return k.AskWith(ctx, AskRequest{Collection: collection, Question: question, History: history})
+}
+
+// Perceive normalises and checks a question and understands it in the
+// context of history: language, and the standalone question a follow-up
+// stands for.
+func (k *KB) Perceive(ctx context.Context, question string, history []schema.Message) (Perception, error) {
+	q := strings.TrimSpace(norm.NFKC.String(question))
+	if q == "" {
+		return Perception{}, fmt.Errorf("%w: the question is empty", ErrInvalid)
+	}
+	if n := len([]rune(q)); n > MaxQuestionChars {
+		return Perception{}, fmt.Errorf("%w: the question has %d characters, the limit is %d", ErrInvalid, n, MaxQuestionChars)
+	}
+	return k.perceive(q, history), nil
+}
+
+// AskWith answers req, tracing each step.
+func (k *KB) AskWith(ctx context.Context, req AskRequest) (schema.Response, error) {
+	collection := req.Collection
 	if collection == "" {
 		collection = k.cfg.Collection
+	}
+	topK := k.cfg.Retrieval.TopK
+	if req.TopK > 0 {
+		topK = req.TopK
 	}
 	var resp schema.Response
 	tracer := telemetry.Tracer()
@@ -50,24 +92,25 @@ func (k *KB) Ask(ctx context.Context, collection, question string, history []sch
 		s.End()
 	}
 
-	t0 := time.Now()
-	q := strings.TrimSpace(norm.NFKC.String(question))
-	if q == "" {
-		return resp, fmt.Errorf("%w: the question is empty", ErrInvalid)
+	var p Perception
+	if req.Perception != nil {
+		p = *req.Perception
+	} else {
+		t0 := time.Now()
+		var err error
+		if p, err = k.Perceive(ctx, req.Question, req.History); err != nil {
+			return resp, err
+		}
+		pd := map[string]any{"question": p.Question, "language": p.Language, "collection": collection, "follow_up": p.FollowUp}
+		if p.FollowUp {
+			pd["standalone"] = p.Standalone
+			pd["carried_terms"] = p.Carried
+		}
+		step("perceive", t0, pd)
 	}
-	if n := len([]rune(q)); n > MaxQuestionChars {
-		return resp, fmt.Errorf("%w: the question has %d characters, the limit is %d", ErrInvalid, n, MaxQuestionChars)
-	}
-	p := k.perceive(q, history)
-	pd := map[string]any{"question": q, "language": p.Language, "collection": collection, "follow_up": p.FollowUp}
-	if p.FollowUp {
-		pd["standalone"] = p.Standalone
-		pd["carried_terms"] = p.Carried
-	}
-	step("perceive", t0, pd)
 
 	t1 := time.Now()
-	res, err := k.lexical.RetrieveTerms(ctx, collection, p.Terms, k.cfg.Retrieval.TopK)
+	res, err := k.lexical.RetrieveTerms(ctx, collection, p.Terms, topK)
 	if err != nil {
 		return resp, err
 	}
@@ -75,7 +118,7 @@ func (k *KB) Ask(ctx context.Context, collection, question string, history []sch
 	for _, h := range res.Hits {
 		top = append(top, search.Explain(h))
 	}
-	step("retrieve", t1, map[string]any{"mode": "lexical", "engine": k.cfg.Retrieval.Engine, "terms": res.Terms, "hits": len(res.Hits), "top_k": k.cfg.Retrieval.TopK, "ranked": top})
+	step("retrieve", t1, map[string]any{"mode": "lexical", "engine": k.cfg.Retrieval.Engine, "terms": res.Terms, "hits": len(res.Hits), "top_k": topK, "ranked": top})
 
 	t2 := time.Now()
 	df, total, err := k.lexical.DocFreq(ctx, collection, res.Terms)

@@ -17,13 +17,19 @@ const carriedWeight = 0.5
 // history is read as elliptical ("and in Munich?").
 const shortQuestion = 3
 
-// perception is what the perceive step understood of a question.
-type perception struct {
-	Question   string
-	Language   string
-	FollowUp   bool
-	Carried    []string
-	Terms      []schema.QueryTerm
+// Perception is what the perceive step understood of a question.
+type Perception struct {
+	// Question is the normalised question as asked.
+	Question string
+	// Language is "en", "zh" or another detected language code.
+	Language string
+	// FollowUp is true when terms of an earlier turn were carried in.
+	FollowUp bool
+	// Carried are the analyzed terms taken from the earlier question.
+	Carried []string
+	// Terms are the weighted query terms retrieval and scoring use.
+	Terms []schema.QueryTerm
+	// Standalone is the question as it reads without the conversation.
 	Standalone string
 }
 
@@ -49,8 +55,8 @@ func hasAnaphora(q string) bool {
 // follow-up (short, or pointing back with a pronoun) in a conversation,
 // carries the salient terms of the previous question into it at a lower
 // weight, so retrieval and answer scoring see a standalone question.
-func (k *KB) perceive(q string, history []schema.Message) perception {
-	p := perception{Question: q, Language: text.DetectLanguage(q), Standalone: q}
+func (k *KB) perceive(q string, history []schema.Message) Perception {
+	p := Perception{Question: q, Language: text.DetectLanguage(q), Standalone: q}
 	own := k.analyzer.Terms(trimParticles(q))
 	seen := make(map[string]bool, len(own))
 	for _, t := range own {
