@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ragline/ragline/internal/agent"
+	"github.com/ragline/ragline/internal/telemetry"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 
@@ -172,7 +175,12 @@ func (a *app) askCommand() *cobra.Command {
 				return err
 			}
 			defer k.Close()
-			resp, err := k.Ask(cmd.Context(), k.Config().Collection, strings.Join(args, " "), nil)
+			parts, err := buildAgent(cmd.Context(), k, k.Config(), telemetry.NewLogger(a.stderr, slog.LevelWarn), nil)
+			if err != nil {
+				return err
+			}
+			defer parts.Close()
+			resp, err := parts.agent.Run(cmd.Context(), agent.Request{Collection: k.Config().Collection, Question: strings.Join(args, " ")})
 			if err != nil {
 				if errors.Is(err, kb.ErrInvalid) {
 					return usageErr("%v", err)

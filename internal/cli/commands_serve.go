@@ -77,7 +77,14 @@ func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr st
 		return failErr(err)
 	}
 	defer sessions.Close()
-	h := server.New(k, server.Options{Config: cfg, Version: versionInfo(cfg), Logger: logger, Sessions: sessions, BuildVersion: Version})
+	metrics := telemetry.New()
+	parts, err := buildAgent(ctx, k, cfg, logger, metrics)
+	if err != nil {
+		return err
+	}
+	defer parts.Close()
+	h := server.New(k, server.Options{Config: cfg, Version: versionInfo(cfg), Logger: logger, Sessions: sessions, BuildVersion: Version,
+		Metrics: metrics, Agent: parts.agent, Tools: parts.tools})
 	err = server.ListenAndServe(ctx, addr, h, cfg, func(bound string) {
 		if server.OpenMode(cfg) {
 			openModeNotice(a.stderr, addr, bound, k.ReadOnly())

@@ -5,7 +5,7 @@ import "time"
 // Default returns the configuration used when no file is given. Load
 // starts from it, so a file only states what differs.
 func Default() *Config {
-	return &Config{
+	c := &Config{
 		Collection: "default",
 		Ingest: IngestConfig{
 			MaxFileSize: 64 << 20,
@@ -35,4 +35,6 @@ func Default() *Config {
 		Telemetry: TelemetryConfig{ServiceName: "ragline", SampleRatio: 1},
 		pos:       map[string]Position{},
 	}
+	agentDefaults(c)
+	return c
 }

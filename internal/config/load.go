@@ -103,6 +103,7 @@ func Parse(path string, data []byte) (*Config, error) {
 			cfg.Sources[i].Path = filepath.Join(dir, src.Path)
 		}
 	}
+	cfg.resolveAgent(dir)
 	// Semantic checks run even after decode errors (a field that failed
 	// to decode keeps its valid default), so every problem is reported.
 	d.errs = append(d.errs, cfg.Validate()...)

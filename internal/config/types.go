@@ -18,6 +18,12 @@ type Config struct {
 	Server     ServerConfig    `yaml:"server" json:"server"`
 	Sessions   SessionsConfig  `yaml:"sessions" json:"sessions"`
 	Telemetry  TelemetryConfig `yaml:"telemetry" json:"telemetry"`
+	// Agent, Tools, Plugins and MCP configure the agent layer
+	// (types_agent.go).
+	Agent   AgentConfig    `yaml:"agent" json:"agent"`
+	Tools   ToolsConfig    `yaml:"tools" json:"tools"`
+	Plugins []PluginConfig `yaml:"plugins" json:"plugins,omitempty"`
+	MCP     MCPConfig      `yaml:"mcp" json:"mcp"`
 
 	// file is the path the config was loaded from ("" for defaults).
 	file string

@@ -138,6 +138,7 @@ func (c *Config) Validate() Errors {
 	if c.Server.WriteTimeout <= 0 {
 		add("server.write_timeout", "must be > 0")
 	}
+	c.validateAgent(add)
 	return errs
 }
 

@@ -2,9 +2,17 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/ragline/ragline/internal/agent"
+	"github.com/ragline/ragline/internal/tool"
 
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/search"
@@ -96,15 +104,46 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		resp, err := s.kb.Ask(r.Context(), in.Collection, in.Question, nil)
+		resp, err := s.agent.Run(r.Context(), agent.Request{Collection: in.Collection, Question: in.Question})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, resp)
 	default:
-		s.writeError(w, r, badRequest("target", "unknown target %q (want \"retrieve\" or \"answer\")", req.Target))
+		s.invokeTool(w, r, req.Target, input)
 	}
+}
+
+// invokeTool calls a registered tool by name with input as its arguments.
+// A key needs the admin scope or to be listed for the tool under
+// tools.invoke; in open mode every tool may be called.
+func (s *Server) invokeTool(w http.ResponseWriter, r *http.Request, name string, input json.RawMessage) {
+	if _, ok := s.tools.Spec(name); !ok {
+		s.writeError(w, r, badRequest("target", "unknown target %q (want \"retrieve\", \"answer\" or a tool: %s)", name, strings.Join(s.tools.Names(), ", ")))
+		return
+	}
+	if c := callerFrom(r.Context()); c != nil && !c.can(scopeAdmin) && !slices.Contains(s.opts.Config.Tools.Invoke[name], c.name) {
+		s.writeError(w, r, &apiError{status: http.StatusForbidden, Type: "forbidden", Field: "target",
+			Message: fmt.Sprintf("key %q may not invoke tool %q (needs the admin scope or tools.invoke.%s)", c.name, name, name)})
+		return
+	}
+	start := time.Now()
+	out, err := s.tools.Call(r.Context(), name, input)
+	switch {
+	case err == nil:
+	case errors.Is(err, tool.ErrInvalidArguments), errors.Is(err, tool.ErrDenied), errors.Is(err, context.Canceled):
+		s.writeError(w, r, err)
+		return
+	case errors.Is(err, context.DeadlineExceeded):
+		s.writeError(w, r, &apiError{status: http.StatusGatewayTimeout, Type: "timeout", Message: err.Error()})
+		return
+	default:
+		s.writeError(w, r, &apiError{status: http.StatusBadGateway, Type: "tool_error", Message: err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"target": name, "output": out,
+		"duration_ms": float64(time.Since(start).Microseconds()) / 1000})
 }
 
 // invokeInput is the input of an invoke target that asks about a

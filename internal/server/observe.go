@@ -6,10 +6,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"net/http"
-	"time"
 
 	"github.com/ragline/ragline/internal/kb"
-	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/telemetry"
 )
 
@@ -43,39 +41,12 @@ func (r *router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Re
 // ServeHTTP dispatches to the registered routes.
 func (r *router) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.mux.ServeHTTP(w, req) }
 
-// observedKB records stage timings, answer outcomes, ingestion results and
-// the served digest around the knowledge base.
+// observedKB records ingestion results and the served digest around the
+// knowledge base.
 type observedKB struct {
 	KnowledgeBase
 	m       *telemetry.Metrics
 	version string
-	// slots bounds how many questions are answered at once. Answering is
-	// CPU-bound, so running more at a time than there are processors only
-	// makes every one of them slower; queued requests wait in order.
-	slots chan struct{}
-}
-
-func (o observedKB) Ask(ctx context.Context, collection, question string, history []schema.Message) (schema.Response, error) {
-	select {
-	case o.slots <- struct{}{}:
-	case <-ctx.Done():
-		o.m.Answer("error")
-		return schema.Response{}, ctx.Err()
-	}
-	resp, err := o.KnowledgeBase.Ask(ctx, collection, question, history)
-	<-o.slots
-	switch {
-	case err != nil:
-		o.m.Answer("error")
-	case resp.NoAnswer:
-		o.m.Answer("no_answer")
-	default:
-		o.m.Answer("answered")
-	}
-	for _, st := range resp.Trace {
-		o.m.ObserveStage(st.Step, time.Duration(st.DurationMS*float64(time.Millisecond)))
-	}
-	return resp, err
 }
 
 func (o observedKB) Ingest(ctx context.Context, collection string, paths []string, p kb.Progress) (kb.Report, error) {

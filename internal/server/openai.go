@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"github.com/ragline/ragline/internal/agent"
 	"net/http"
 	"slices"
 	"strings"
@@ -350,7 +351,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	resp, err := s.kb.Ask(r.Context(), collection, conv.question, conv.history)
+	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: collection, Question: conv.question, History: conv.history})
 	if err != nil && req.Stream && r.Context().Err() != nil {
 		return // the client went away
 	}

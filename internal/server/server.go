@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/schema"
@@ -19,6 +20,7 @@ import (
 	"github.com/ragline/ragline/internal/session"
 	"github.com/ragline/ragline/internal/store"
 	"github.com/ragline/ragline/internal/telemetry"
+	"github.com/ragline/ragline/internal/tool"
 )
 
 // KnowledgeBase is what the API serves; *kb.KB implements it.
@@ -53,11 +55,19 @@ type Options struct {
 	Metrics *telemetry.Metrics
 	// BuildVersion labels ragline_build_info.
 	BuildVersion string
+	// Agent answers questions; when nil, an agent with the configuration's
+	// rules and the builtin tools (no chat model, plugins or MCP servers).
+	Agent Agent
+	// Tools are what POST /v1/invoke may call by name; the default agent's
+	// tools when nil.
+	Tools Tools
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
 type Server struct {
 	kb       KnowledgeBase
+	agent    Agent
+	tools    Tools
 	opts     Options
 	mux      *router
 	handler  http.Handler
@@ -79,9 +89,21 @@ func New(k KnowledgeBase, o Options) *Server {
 	if o.Metrics == nil {
 		o.Metrics = telemetry.New()
 	}
-	okb := observedKB{KnowledgeBase: k, m: o.Metrics, version: o.BuildVersion, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	okb := observedKB{KnowledgeBase: k, m: o.Metrics, version: o.BuildVersion}
 	okb.refreshBuildInfo(context.Background())
-	s := &Server{kb: okb, opts: o, mux: &router{mux: http.NewServeMux(), metrics: o.Metrics}, sessions: o.Sessions,
+	ag, tools := o.Agent, o.Tools
+	if ag == nil {
+		var dt Tools
+		ag, dt = defaultAgent(k, o.Config, o.Metrics, o)
+		if tools == nil {
+			tools = dt
+		}
+	}
+	if tools == nil {
+		tools = tool.NewRegistry(tool.Options{})
+	}
+	s := &Server{kb: okb, opts: o, tools: tools,
+		agent: observedAgent{Agent: ag, m: o.Metrics, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}, mux: &router{mux: http.NewServeMux(), metrics: o.Metrics}, sessions: o.Sessions,
 		keys:    newKeyring(&o.Config.Server),
 		limiter: newLimiter(o.Config.Server.RateLimit.RequestsPerSecond, o.Config.Server.RateLimit.Burst, time.Now),
 	}
@@ -139,6 +161,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	switch {
 	case errors.As(err, &ae):
+	case errors.Is(err, tool.ErrInvalidArguments):
+		ae = &apiError{status: http.StatusBadRequest, Type: "invalid_request", Field: "input", Message: err.Error()}
+	case errors.Is(err, tool.ErrDenied):
+		ae = &apiError{status: http.StatusForbidden, Type: "forbidden", Message: err.Error()}
 	case errors.Is(err, kb.ErrInvalid):
 		ae = &apiError{status: http.StatusBadRequest, Type: "invalid_request", Message: err.Error()}
 	case errors.Is(err, session.ErrInvalid):
@@ -257,7 +283,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	resp, err := s.kb.Ask(r.Context(), req.Collection, req.Message, history)
+	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: req.Collection, Question: req.Message, History: history})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

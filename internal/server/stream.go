@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/schema"
 )
 
@@ -55,7 +56,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequ
 		s.writeError(w, r, err)
 		return
 	}
-	resp, err := s.kb.Ask(r.Context(), req.Collection, req.Message, history)
+	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: req.Collection, Question: req.Message, History: history})
 	if err != nil && r.Context().Err() != nil {
 		return // the client went away
 	}

@@ -24,6 +24,7 @@ var (
 	ratings        = []string{"up", "down"}
 	ingestResults  = []string{"added", "replaced", "unchanged", "failed"}
 	tokenKinds     = []string{"prompt", "completion"}
+	toolOutcomes   = []string{"ok", "invalid", "denied", "timeout", "error"}
 	requestMethods = []string{
 		http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
 		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace,
@@ -48,6 +49,7 @@ type Metrics struct {
 	feedback     *prometheus.CounterVec
 	ingested     *prometheus.CounterVec
 	tokens       *prometheus.CounterVec
+	toolCalls    *prometheus.CounterVec
 	build        *buildInfo
 }
 
@@ -88,10 +90,14 @@ func New() *Metrics {
 			Name: "ragline_model_tokens_total",
 			Help: "Tokens exchanged with language models, by model and kind.",
 		}, []string{"model", "kind"}),
+		toolCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ragline_tool_calls_total",
+			Help: "Tool calls, by tool and outcome (ok, invalid, denied, timeout, error).",
+		}, []string{"tool", "outcome"}),
 		build: newBuildInfo(),
 	}
 	m.reg.MustRegister(
-		m.httpRequests, m.httpDuration, m.stage, m.answers, m.feedback, m.ingested, m.tokens, m.build,
+		m.httpRequests, m.httpDuration, m.stage, m.answers, m.feedback, m.ingested, m.tokens, m.toolCalls, m.build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -107,6 +113,7 @@ func New() *Metrics {
 	for _, v := range ingestResults {
 		m.ingested.WithLabelValues(v)
 	}
+	m.KnownTools("other")
 	return m
 }
 
@@ -161,6 +168,27 @@ func (m *Metrics) Tokens(model, kind string, n int) {
 		model = "unknown"
 	}
 	m.tokens.WithLabelValues(labelValue(model), known(tokenKinds, kind)).Add(float64(n))
+}
+
+// KnownTools creates the tool-call series of the named tools at zero for
+// every outcome, so that rate() sees them before the first call.
+func (m *Metrics) KnownTools(names ...string) {
+	for _, n := range names {
+		for _, o := range toolOutcomes {
+			m.toolCalls.WithLabelValues(labelValue(n), o)
+		}
+	}
+}
+
+// ToolCall counts one tool call. The tool name should be a registered
+// tool's (unregistered names are counted as "other" by the registry);
+// outcomes are ok, invalid, denied, timeout and error, any other value is
+// counted as "other".
+func (m *Metrics) ToolCall(tool, outcome string) {
+	if tool == "" {
+		tool = otherLabel
+	}
+	m.toolCalls.WithLabelValues(labelValue(tool), known(toolOutcomes, outcome)).Inc()
 }
 
 // known returns v when it is one of the documented values, else "other".

