@@ -3,12 +3,17 @@ package cli
 import (
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
+
+	"github.com/tetratelabs/wazero"
 
 	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/model"
+	"github.com/ragline/ragline/internal/plugin"
 	"github.com/ragline/ragline/internal/telemetry"
 	"github.com/ragline/ragline/internal/tool"
 )
@@ -66,5 +71,24 @@ func chatModel(cfg *config.Config) (model.Chat, error) { return nil, nil }
 
 // registerExtensions registers the configured WASM plugins and MCP tools.
 func registerExtensions(ctx context.Context, parts *agentParts, cfg *config.Config, logger *slog.Logger) error {
+	if len(cfg.Plugins) > 0 {
+		o := plugin.Options{}
+		// Compiling a module takes seconds; the cache makes later starts quick.
+		if dir, err := os.UserCacheDir(); err == nil {
+			if cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(dir, "ragline", "wazero")); err == nil {
+				o.Cache = cache
+			}
+		}
+		for _, pc := range cfg.Plugins {
+			p, err := plugin.Load(ctx, pc, o)
+			if err != nil {
+				return failErr(err)
+			}
+			parts.closers = append(parts.closers, func() error { return p.Close(context.Background()) })
+			if err := parts.tools.Register(p); err != nil {
+				return failErr(err)
+			}
+		}
+	}
 	return nil
 }

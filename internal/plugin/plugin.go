@@ -1,0 +1,224 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/ragline/ragline/internal/config"
+	"github.com/ragline/ragline/internal/tool"
+)
+
+// pageSize is the size of a WebAssembly memory page.
+const pageSize = 64 << 10
+
+// maxStderr keeps the tail of a module's stderr for error messages.
+const maxStderr = 4 << 10
+
+// Sentinel errors of a call.
+var (
+	// ErrMemory is returned when a module hit its memory cap.
+	ErrMemory = errors.New("plugin exceeded its memory limit")
+	// ErrOutput is returned when a module wrote more than max_output.
+	ErrOutput = errors.New("plugin output over the limit")
+)
+
+// Options tune how plugins are loaded.
+type Options struct {
+	// Cache shares compiled modules between plugins and runtimes; nil
+	// compiles each module anew.
+	Cache wazero.CompilationCache
+	// Transport carries ragline.http_get requests (tests record them);
+	// http.DefaultTransport when nil.
+	Transport httpTransport
+}
+
+// Plugin is a loaded WebAssembly tool. It is safe for concurrent use:
+// every call runs in a fresh module instance.
+type Plugin struct {
+	cfg      config.PluginConfig
+	rt       wazero.Runtime
+	compiled wazero.CompiledModule
+	spec     tool.Spec
+}
+
+// Load compiles a plugin's module in a runtime of its own, capped at the
+// plugin's memory limit.
+func Load(ctx context.Context, cfg config.PluginConfig, o Options) (*Plugin, error) {
+	wasm, err := os.ReadFile(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
+	}
+	rc := wazero.NewRuntimeConfig().
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(uint32(int64(cfg.MemoryLimit) / pageSize))
+	if o.Cache != nil {
+		rc = rc.WithCompilationCache(o.Cache)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		rt.Close(ctx)
+		return nil, fmt.Errorf("plugin %s: wasi: %w", cfg.Name, err)
+	}
+	if err := instantiateHost(ctx, rt, cfg, o.Transport); err != nil {
+		rt.Close(ctx)
+		return nil, fmt.Errorf("plugin %s: host functions: %w", cfg.Name, err)
+	}
+	compiled, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		rt.Close(ctx)
+		return nil, fmt.Errorf("plugin %s: compile %s: %w", cfg.Name, cfg.Path, err)
+	}
+	params := json.RawMessage(`{"type":"object"}`)
+	if cfg.Parameters != nil {
+		if params, err = json.Marshal(cfg.Parameters); err != nil {
+			rt.Close(ctx)
+			return nil, fmt.Errorf("plugin %s: parameters: %w", cfg.Name, err)
+		}
+	}
+	return &Plugin{cfg: cfg, rt: rt, compiled: compiled, spec: tool.Spec{
+		Name: cfg.Name, Description: cfg.Description, Parameters: params,
+		Timeout: time.Duration(cfg.Timeout), Risk: cfg.Risk,
+	}}, nil
+}
+
+// Spec implements tool.Tool.
+func (p *Plugin) Spec() tool.Spec { return p.spec }
+
+// Close releases the runtime and its compiled module.
+func (p *Plugin) Close(ctx context.Context) error { return p.rt.Close(ctx) }
+
+// Call runs the module once: args on stdin, the result from stdout. It
+// is stopped at the plugin's deadline; a trap, a non-zero exit, a memory
+// cap hit or output that is not JSON is an error.
+func (p *Plugin) Call(ctx context.Context, args json.RawMessage) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(p.cfg.Timeout))
+	defer cancel()
+	stdout := &limitWriter{max: int(p.cfg.MaxOutput)}
+	stderr := &tailWriter{max: maxStderr}
+	mc := wazero.NewModuleConfig().
+		WithName("").
+		WithStdin(bytes.NewReader(args)).
+		WithStdout(stdout).
+		WithStderr(stderr).
+		WithSysWalltime().
+		WithSysNanotime().
+		WithSysNanosleep().
+		WithArgs(p.cfg.Name)
+	if p.cfg.ReadDir != "" {
+		mc = mc.WithFSConfig(wazero.NewFSConfig().WithReadOnlyDirMount(p.cfg.ReadDir, "/data"))
+	}
+	mod, err := p.rt.InstantiateModule(ctx, p.compiled, mc)
+	if mod != nil {
+		defer mod.Close(context.Background())
+	}
+	if err = p.classify(ctx, err, stdout, stderr); err != nil {
+		return nil, err
+	}
+	out := bytes.TrimSpace(stdout.buf.Bytes())
+	if !json.Valid(out) {
+		return nil, fmt.Errorf("plugin %s: the output is not JSON: %q", p.cfg.Name, clip(string(out), 200))
+	}
+	return out, nil
+}
+
+// classify turns how a module ended into the call's error.
+func (p *Plugin) classify(ctx context.Context, err error, stdout *limitWriter, stderr *tailWriter) error {
+	if stdout.over {
+		return fmt.Errorf("%w: more than %d bytes on stdout", ErrOutput, p.cfg.MaxOutput)
+	}
+	if err == nil {
+		return nil
+	}
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch {
+		case exit.ExitCode() == 0:
+			return nil
+		case errors.Is(err, context.DeadlineExceeded), ctx.Err() == context.DeadlineExceeded:
+			return fmt.Errorf("plugin %s: stopped at its %v deadline: %w", p.cfg.Name, time.Duration(p.cfg.Timeout), context.DeadlineExceeded)
+		case errors.Is(err, context.Canceled):
+			return context.Canceled
+		}
+	}
+	msg := stderr.String()
+	if strings.Contains(msg, "out of memory") || strings.Contains(err.Error(), "out of memory") {
+		return fmt.Errorf("plugin %s: %w (%d bytes): %s", p.cfg.Name, ErrMemory, int64(p.cfg.MemoryLimit), lastLine(msg))
+	}
+	if exit != nil {
+		return fmt.Errorf("plugin %s: exited with status %d: %s", p.cfg.Name, exit.ExitCode(), lastLine(msg))
+	}
+	return fmt.Errorf("plugin %s: %v: %s", p.cfg.Name, err, lastLine(msg))
+}
+
+// limitWriter keeps up to max bytes and notes an attempt to write more;
+// the module then sees a failed write.
+type limitWriter struct {
+	buf  bytes.Buffer
+	max  int
+	over bool
+}
+
+func (w *limitWriter) Write(b []byte) (int, error) {
+	if w.buf.Len()+len(b) > w.max {
+		w.over = true
+		return 0, ErrOutput
+	}
+	return w.buf.Write(b)
+}
+
+// tailWriter keeps the first and the last max/2 bytes written: a Go
+// module's fatal error comes first, its stack trace after.
+type tailWriter struct {
+	head []byte
+	buf  []byte
+	max  int
+}
+
+func (w *tailWriter) Write(b []byte) (int, error) {
+	if room := w.max/2 - len(w.head); room > 0 {
+		w.head = append(w.head, b[:min(room, len(b))]...)
+	}
+	w.buf = append(w.buf, b...)
+	if len(w.buf) > w.max/2 {
+		w.buf = w.buf[len(w.buf)-w.max/2:]
+	}
+	return len(b), nil
+}
+
+func (w *tailWriter) String() string {
+	return strings.ToValidUTF8(string(w.head)+"\n"+string(w.buf), "")
+}
+
+// lastLine returns the most telling line of a module's stderr: the
+// first line of a Go panic or fatal error, else the last non-empty line.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for _, l := range lines {
+		if strings.HasPrefix(l, "panic:") || strings.HasPrefix(l, "fatal error:") {
+			return clip(l, 300)
+		}
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		if t := strings.TrimSpace(lines[i]); t != "" {
+			return clip(t, 300)
+		}
+	}
+	return "(no output on stderr)"
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}

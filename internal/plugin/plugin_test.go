@@ -1,0 +1,232 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/ragline/ragline/internal/config"
+)
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+	cache     = wazero.NewCompilationCache()
+)
+
+// wasm builds the example plugin and the hostile test plugin with
+// GOOS=wasip1 GOARCH=wasm, once per test run, and returns the path of
+// the named one ("textstats" or "hostile").
+func wasm(t *testing.T, name string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "ragline-plugins")
+		if buildErr != nil {
+			return
+		}
+		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		for name, pkg := range map[string]string{"textstats": "../../examples/plugins/textstats", "hostile": "./testdata/hostile"} {
+			cmd := exec.Command(gobin, "build", "-o", filepath.Join(buildDir, name+".wasm"), pkg)
+			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("build %s: %v\n%s", pkg, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(buildDir, name+".wasm")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+func pluginConfig(name, path string) config.PluginConfig {
+	return config.PluginConfig{Name: name, Path: path, Timeout: config.Duration(2 * time.Second),
+		MemoryLimit: 64 << 20, MaxOutput: 1 << 20, Risk: "medium"}
+}
+
+func load(t *testing.T, cfg config.PluginConfig, tr http.RoundTripper) *Plugin {
+	t.Helper()
+	p, err := Load(context.Background(), cfg, Options{Cache: cache, Transport: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return p
+}
+
+func call(t *testing.T, p *Plugin, args string) (map[string]any, error) {
+	t.Helper()
+	out, err := p.Call(context.Background(), json.RawMessage(args))
+	var m map[string]any
+	if err == nil {
+		if e := json.Unmarshal(out, &m); e != nil {
+			t.Fatalf("output %s: %v", out, e)
+		}
+	}
+	return m, err
+}
+
+// dialLog is a transport that records the hosts it is asked to reach.
+type dialLog struct {
+	mu    sync.Mutex
+	hosts []string
+}
+
+func (d *dialLog) RoundTrip(r *http.Request) (*http.Response, error) {
+	d.mu.Lock()
+	d.hosts = append(d.hosts, r.URL.Host)
+	d.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestExamplePlugin runs the example plugin: it counts text, cannot read
+// /etc/passwd, reads only the granted directory, and reaches only the
+// granted host through the host function.
+func TestExamplePlugin(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "alpha beta beta\ngamma")
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	granted := t.TempDir()
+	if err := os.WriteFile(filepath.Join(granted, "notes.txt"), []byte("one two two three three three\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	bare := load(t, pluginConfig("textstats", wasm(t, "textstats")), nil)
+	m, err := call(t, bare, `{"text":"the cat and the hat"}`)
+	if err != nil || m["words"] != 5.0 || !strings.Contains(fmt.Sprint(m["top"]), "count:2 word:the") {
+		t.Fatalf("count: %v %v", m, err)
+	}
+	if _, err := call(t, bare, `{"file":"/etc/passwd"}`); err == nil || !strings.Contains(err.Error(), "/etc/passwd") {
+		t.Errorf("reading /etc/passwd without a grant: %v", err)
+	}
+	if _, err := call(t, bare, `{"file":"/data/notes.txt"}`); err == nil {
+		t.Error("no directory was granted, yet /data was read")
+	}
+
+	log := &dialLog{}
+	cfg := pluginConfig("textstats", wasm(t, "textstats"))
+	cfg.ReadDir, cfg.Hosts = granted, []string{u.Host}
+	full := load(t, cfg, log)
+	if m, err := call(t, full, `{"file":"/data/notes.txt"}`); err != nil || m["words"] != 6.0 {
+		t.Errorf("granted directory: %v %v", m, err)
+	}
+	if _, err := call(t, full, `{"file":"/data/../etc/passwd"}`); err == nil {
+		t.Error("escaped the granted directory")
+	}
+	if m, err := call(t, full, `{"url":"`+srv.URL+`/doc"}`); err != nil || m["words"] != 4.0 {
+		t.Errorf("granted host: %v %v", m, err)
+	}
+	if _, err := call(t, full, `{"url":"http://evil.example/x"}`); err == nil || !strings.Contains(err.Error(), "not granted") {
+		t.Errorf("host not granted: %v", err)
+	}
+	if len(log.hosts) != 1 || log.hosts[0] != u.Host {
+		t.Errorf("hosts reached %v, want only %s", log.hosts, u.Host)
+	}
+}
+
+// TestSandbox proves what a hostile module cannot do.
+func TestSandbox(t *testing.T) {
+	var accepted atomic.Int32
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	os.Setenv("RAGLINE_SECRET_FOR_TEST", "leak")
+	defer os.Unsetenv("RAGLINE_SECRET_FOR_TEST")
+
+	cfg := pluginConfig("hostile", wasm(t, "hostile"))
+	cfg.Timeout = config.Duration(time.Second)
+	cfg.MemoryLimit = 32 << 20
+	p := load(t, cfg, nil)
+
+	t.Run("passwd", func(t *testing.T) {
+		m, err := call(t, p, `{"do":"passwd"}`)
+		if err != nil || m["read"] != "" || m["error"] == "<nil>" {
+			t.Errorf("read /etc/passwd: %v %v", m, err)
+		}
+	})
+	t.Run("socket", func(t *testing.T) {
+		m, err := call(t, p, `{"do":"socket","addr":"`+ln.Addr().String()+`"}`)
+		if err != nil || m["connected"] != false || accepted.Load() != 0 {
+			t.Errorf("socket: %v %v, %d connections accepted", m, err, accepted.Load())
+		}
+	})
+	t.Run("environment", func(t *testing.T) {
+		m, err := call(t, p, `{"do":"env"}`)
+		if err != nil || len(m["env"].([]any)) != 0 || strings.Contains(fmt.Sprint(m), "leak") || m["root"] != nil {
+			t.Errorf("environment: %v %v", m, err)
+		}
+	})
+	t.Run("endless loop", func(t *testing.T) {
+		_, err := call(t, p, `{"do":"loop"}`)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("endless loop: %v", err)
+		}
+	})
+	t.Run("memory bomb", func(t *testing.T) {
+		// A longer deadline, so that the cap, not the clock, stops it.
+		cfg := cfg
+		cfg.Timeout = config.Duration(30 * time.Second)
+		cfg.MemoryLimit = 16 << 20
+		_, err := call(t, load(t, cfg, nil), `{"do":"bomb"}`)
+		if !errors.Is(err, ErrMemory) {
+			t.Errorf("memory bomb: %v", err)
+		}
+	})
+	t.Run("crash", func(t *testing.T) {
+		_, err := call(t, p, `{"do":"crash"}`)
+		if err == nil || !strings.Contains(err.Error(), "nil map") {
+			t.Errorf("crash: %v", err)
+		}
+	})
+	t.Run("output flood", func(t *testing.T) {
+		_, err := call(t, p, `{"do":"flood"}`)
+		if !errors.Is(err, ErrOutput) {
+			t.Errorf("flood: %v", err)
+		}
+	})
+	t.Run("still works", func(t *testing.T) {
+		if m, err := call(t, p, `{"do":"echo"}`); err != nil || m["do"] != "echo" {
+			t.Errorf("after all that: %v %v", m, err)
+		}
+	})
+}
