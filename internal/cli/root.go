@@ -115,6 +115,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.quickstartCommand(),
 		a.benchCommand(),
 		a.keysCommand(),
+		a.evalCommand(),
 	)
 	return root
 }

@@ -33,8 +33,12 @@ type Dataset struct {
 	// Collection are left for the store to assign, and Blocks nil so the
 	// ingest path decides how to structure the text.
 	Corpus []schema.Document
-	// Queries are kept in file order; only queries with at least one
-	// relevant document are included.
+	// CorpusPaths are files and folders to ingest as the corpus, for sets
+	// whose corpus is a folder of documents (a ragline golden set) rather
+	// than records in Corpus.
+	CorpusPaths []string
+	// Queries are kept in file order. For the public sets only queries with
+	// at least one relevant document are included.
 	Queries []Query
 }
 
@@ -48,8 +52,14 @@ type Query struct {
 	// above zero are stored, so len(Relevant) is the number of relevant
 	// documents.
 	Relevant map[string]int
-	// Answers are the reference answers when the dataset has them (CMRC).
+	// Answers are the reference answers when the dataset has them (CMRC,
+	// golden sets). An empty list on a golden-set question means the
+	// corpus does not answer it.
 	Answers []string
+	// Passages are reference passages that a good answer cites.
+	Passages []string
+	// Tags group questions in reports ("zh", "pdf", "no_answer").
+	Tags []string
 }
 
 // Open parses spec and loads the dataset it names. Paths are used as
@@ -61,15 +71,20 @@ type Query struct {
 //	cranfield:DIR        DIR/cran.all.1400, DIR/cran.qry and DIR/cranqrel
 //	cmrc:FILE[,FILE...]  CMRC 2018 JSON; the passages of all files form the
 //	                     corpus, the questions of the first file the queries
+//	FILE.jsonl           a ragline golden set (also golden:FILE.jsonl); its
+//	                     corpus is named by the sidecar dataset.yaml
 //
 // Parse errors name the file and line (and column for JSON files, which
 // are often a single line). A spec with an unknown scheme
 // returns an error wrapping ErrUnknownScheme; missing files return errors
 // wrapping fs.ErrNotExist.
 func Open(spec string) (*Dataset, error) {
+	if strings.HasSuffix(spec, ".jsonl") && !strings.HasPrefix(spec, "beir:") {
+		return loadGolden(strings.TrimPrefix(spec, "golden:"))
+	}
 	scheme, rest, ok := strings.Cut(spec, ":")
 	if !ok || rest == "" {
-		return nil, fmt.Errorf("dataset spec %q: want SCHEME:PATH (beir, cranfield or cmrc)", spec)
+		return nil, fmt.Errorf("dataset spec %q: want SCHEME:PATH (beir, cranfield, cmrc or golden) or a golden set FILE.jsonl", spec)
 	}
 	switch scheme {
 	case "beir":
@@ -79,8 +94,10 @@ func Open(spec string) (*Dataset, error) {
 		return loadCranfield(rest)
 	case "cmrc":
 		return loadCMRC(strings.Split(rest, ","))
+	case "golden":
+		return loadGolden(rest)
 	default:
-		return nil, fmt.Errorf("dataset spec %q: %w %q (want beir, cranfield or cmrc)", spec, ErrUnknownScheme, scheme)
+		return nil, fmt.Errorf("dataset spec %q: %w %q (want beir, cranfield, cmrc or golden)", spec, ErrUnknownScheme, scheme)
 	}
 }
 
