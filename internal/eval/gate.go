@@ -160,7 +160,7 @@ func ParseGate(path string, data []byte, defs []MetricDef) (*Gate, error) {
 			if r.Min != nil && r.Max != nil && *r.Min > *r.Max {
 				fail(p.Key, field, "min %g is above max %g", *r.Min, *r.Max)
 			}
-			if r.Min == nil && r.Max == nil && r.MaxRegression == nil {
+			if len(bounds) == 0 {
 				fail(p.Key, field, "no bound given (want min, max or max_regression)")
 			}
 			g.Rules = append(g.Rules, r)
