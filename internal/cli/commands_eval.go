@@ -111,6 +111,8 @@ func (a *app) runEval(ctx context.Context, f evalFlags) error {
 	if err != nil {
 		return usageErr("eval: dataset: %v", err)
 	}
+	// The digest names the whole set; --limit shows as fewer question ids.
+	dsDigest := eval.DatasetDigest(ds)
 	if f.limit > 0 && len(ds.Queries) > f.limit {
 		ds.Queries = ds.Queries[:f.limit]
 	}
@@ -130,7 +132,7 @@ func (a *app) runEval(ctx context.Context, f evalFlags) error {
 	rep := &eval.Report{
 		Format:  eval.ReportVersion,
 		Version: Version,
-		Dataset: eval.DatasetInfo{Spec: f.dataset, Name: ds.Name, Digest: eval.DatasetDigest(ds), Questions: len(ds.Queries)},
+		Dataset: eval.DatasetInfo{Spec: f.dataset, Name: ds.Name, Digest: dsDigest, Questions: len(ds.Queries)},
 		Settings: eval.Settings{Ks: ks, Depth: f.depth, Resamples: f.resamples, Seed: f.seed,
 			Concurrency: f.concurrency},
 		Timing: eval.Timing{Started: started.UTC().Format(time.RFC3339)},
