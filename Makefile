@@ -7,7 +7,7 @@ BIN      ?= bin/ragline
 STATICCHECK_VERSION ?= v0.8.2
 BENCH_COUNT ?= 5
 
-.PHONY: help build test lint bench bench-datasets e2e fuzz update-golden clean
+.PHONY: help build test lint bench bench-datasets e2e eval-gate fuzz update-golden clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,9 @@ bench-datasets: build ## retrieval quality and speed on ../shared/datasets
 	CGO_ENABLED=0 $(GO) build -tags gse -o bin/ragline-gse ./cmd/ragline
 	printf 'analyzer:\n  cjk: gse\n' > bin/gse.yaml
 	bin/ragline-gse bench retrieval --config bin/gse.yaml --dataset cmrc:../shared/datasets/cmrc2018/cmrc2018_dev.json,../shared/datasets/cmrc2018/cmrc2018_trial.json --json
+
+eval-gate: build ## run the quick-start golden set through its quality gate, as CI does
+	$(BIN) eval --dataset examples/quickstart/golden.jsonl --gate examples/quickstart/gate.yaml --out bin/eval-quickstart
 
 e2e: ## end-to-end tests only (quick-start corpus, CLI subprocesses, kill -9)
 	$(GO) test -count=1 -run 'E2E|Kill' ./internal/cli/...

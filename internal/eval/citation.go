@@ -105,7 +105,7 @@ func CitationPrecision(cites []schema.Citation, j Judgement) (v float64, ok bool
 }
 
 func citationRelevant(c schema.Citation, j Judgement) bool {
-	if j.DocumentMatches(c.DocumentID, c.Source) {
+	if j.DocumentMatches(c.DocumentID, c.DocKey, c.Source) {
 		return true
 	}
 	for _, p := range j.Passages {
@@ -138,7 +138,7 @@ func CitationRecall(cites []schema.Citation, j Judgement) (v float64, ok bool) {
 	found := 0
 	for id := range j.Relevant {
 		for _, c := range cites {
-			if c.DocumentID == id || c.Source == id || path.Base(c.Source) == id {
+			if c.DocumentID == id || c.DocKey == id || c.Source == id || path.Base(c.DocKey) == id {
 				found++
 				break
 			}

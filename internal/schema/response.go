@@ -6,6 +6,9 @@ type Citation struct {
 	Index      int    `json:"index"`
 	DocumentID string `json:"document_id"`
 	ChunkID    string `json:"chunk_id,omitempty"`
+	// DocKey is the document's key: its path as ingested, or its id in a
+	// dataset corpus.
+	DocKey string `json:"doc_key,omitempty"`
 	// Source is the file name as ingested.
 	Source string `json:"source"`
 	Title  string `json:"title,omitempty"`

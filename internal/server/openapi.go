@@ -63,7 +63,7 @@ var (
 // schemas are the components of the document.
 func schemas() map[string]any {
 	citation := obj(map[string]any{
-		"index": intg, "document_id": str, "chunk_id": str, "source": str, "title": str, "page": intg,
+		"index": intg, "document_id": str, "chunk_id": str, "doc_key": str, "source": str, "title": str, "page": intg,
 		"section": str, "start": intg, "end": intg, "text": str, "score": num,
 	}, "index", "document_id", "source", "page", "section", "start", "end", "text", "score")
 	response := map[string]any{

@@ -207,6 +207,7 @@ func (g *Generator) GenerateTerms(lang string, terms []schema.QueryTerm, hits []
 			Index:      i + 1,
 			DocumentID: h.Chunk.DocumentID,
 			ChunkID:    h.Chunk.ID,
+			DocKey:     h.DocKey,
 			Source:     h.Source,
 			Title:      h.Title,
 			Page:       h.Chunk.Page,
