@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"runtime"
@@ -13,11 +14,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/eval"
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/store"
+	"github.com/ragline/ragline/internal/telemetry"
 )
 
 // evalFlags are the flags of `ragline eval`.
@@ -307,6 +310,14 @@ func (a *app) evalSystem(ctx context.Context, f evalFlags, cfg *config.Config, d
 		return nil, nil, failErr(err)
 	}
 	rep.KBDigest = d
+	// Questions go through the same agent as in production, so routing
+	// rules, tools and models are evaluated too.
+	parts, err := buildAgent(ctx, k, cfg, telemetry.NewLogger(a.stderr, slog.LevelWarn), nil)
+	if err != nil {
+		k.Close()
+		cleanup()
+		return nil, nil, err
+	}
 	coll := cfg.Collection
 	sys := eval.Local{
 		RetrieveFunc: k.Retrieve,
@@ -314,8 +325,8 @@ func (a *app) evalSystem(ctx context.Context, f evalFlags, cfg *config.Config, d
 			if collection == "" {
 				collection = coll
 			}
-			return k.Ask(ctx, collection, question, nil)
+			return parts.agent.Run(ctx, agent.Request{Collection: collection, Question: question})
 		},
 	}
-	return sys, func() { k.Close(); cleanup() }, nil
+	return sys, func() { parts.Close(); k.Close(); cleanup() }, nil
 }
