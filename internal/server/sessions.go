@@ -43,9 +43,13 @@ func storeID(r *http.Request, id string) string {
 
 // record appends the answered turn to its session.
 func (s *Server) record(r *http.Request, id, question string, resp schema.Response) (int, error) {
-	return s.sessions.Append(r.Context(), storeID(r, id), session.Turn{
+	turn, err := s.sessions.Append(r.Context(), storeID(r, id), session.Turn{
 		Question: question, Answer: resp.Answer, NoAnswer: resp.NoAnswer, Citations: resp.Citations,
 	})
+	if err == nil && turn == 0 {
+		err = s.own(r, id)
+	}
+	return turn, err
 }
 
 // history returns the earlier turns of a session as messages, oldest

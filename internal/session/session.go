@@ -32,6 +32,10 @@ type Session struct {
 	Turns   []Turn    `json:"turns"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+
+	// owner and ref are the Memory store's listing record (see Lister).
+	owner, ref string
+	owned      bool
 }
 
 // Feedback is a rating of one turn.

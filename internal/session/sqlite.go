@@ -41,6 +41,12 @@ CREATE TABLE IF NOT EXISTS feedback (
   comment    TEXT NOT NULL DEFAULT '',
   time       TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS session_owners (
+  session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+  owner      TEXT NOT NULL,
+  ref        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS session_owners_owner ON session_owners(owner);
 `
 
 // OpenSQLite opens (creating) a session database file.
