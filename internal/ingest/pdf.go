@@ -170,6 +170,7 @@ func loadPDF(ctx context.Context, data []byte, lim Limits) (doc schema.Document,
 		return doc, err
 	}
 	doc.Pages = pages
+	doc.Original = data
 	doc.Title = pdfMeta(inst, d, "Title")
 	for _, tag := range []string{"Author", "Subject", "Keywords"} {
 		if v := pdfMeta(inst, d, tag); v != "" {

@@ -46,6 +46,10 @@ type Document struct {
 	Blocks []Block `json:"blocks,omitempty"`
 	// Metadata holds format-specific extras (author, BEIR metadata, ...).
 	Metadata map[string]string `json:"metadata,omitempty"`
+	// Original is the source file's content for formats whose pages are
+	// shown as images (PDF); the store keeps it beside the text. It is
+	// never part of the JSON form.
+	Original []byte `json:"-"`
 }
 
 // Block is one structural unit of a document's text.

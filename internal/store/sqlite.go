@@ -329,7 +329,8 @@ func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []Indexe
 	err := w.hash.QueryRowContext(ctx, doc.ID).Scan(&oldHash)
 	switch {
 	case err == nil && oldHash == doc.Hash:
-		return Unchanged, nil
+		// A document stored before originals were kept gets its own now.
+		return Unchanged, putOriginal(ctx, w.tx, doc, `INSERT OR IGNORE`)
 	case err == nil:
 		status = Replaced
 		if err := deleteDocTx(ctx, w.tx, doc.ID); err != nil {
@@ -352,6 +353,9 @@ func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []Indexe
 		time.Now().UTC().Format(time.RFC3339))
 	if err != nil {
 		return "", fmt.Errorf("put %s: insert document: %w", doc.Key, err)
+	}
+	if err := putOriginal(ctx, w.tx, doc, `INSERT`); err != nil {
+		return "", err
 	}
 	coll := collectionToken(doc.Collection)
 	for i, ic := range chunks {
@@ -384,6 +388,9 @@ func deleteDocTx(ctx context.Context, tx *sql.Tx, id string) error {
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE document_id = ?`, id); err != nil {
 		return fmt.Errorf("delete chunks: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM originals WHERE document_id = ?`, id); err != nil {
+		return fmt.Errorf("delete original: %w", err)
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, id)
 	if err != nil {

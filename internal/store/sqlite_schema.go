@@ -45,5 +45,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
   coll, title, body,
   tokenize='ascii'
 );
+CREATE TABLE IF NOT EXISTS originals (
+  document_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+  data        BLOB NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
 `
