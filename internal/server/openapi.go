@@ -16,6 +16,11 @@ type routeDoc struct {
 	response string // schema name of the 200 body
 	stream   bool   // may answer with text/event-stream
 	open     bool   // no API key needed
+	// path is the documented path when the pattern cannot spell it
+	// (ServeMux wildcards take whole segments); "" means the pattern's.
+	path string
+	// media is the 200 body's media type when it is not JSON or text.
+	media string
 }
 
 // routeDocs lists every route; a test checks it against the router.
@@ -31,10 +36,14 @@ var routeDocs = []routeDoc{
 	{pattern: "GET /v1/collections/{collection}/documents", summary: "List a collection's documents.", response: "DocumentList"},
 	{pattern: "POST /v1/collections/{collection}/documents", summary: "Upload one or more files (multipart/form-data); one result per file.", upload: true, response: "UploadResult"},
 	{pattern: "GET /v1/documents/{id}", summary: "A document's metadata and extracted text (citation offsets index into it).", response: "DocumentView"},
+	{pattern: "GET /v1/documents/{id}/pages/{n}", path: "/v1/documents/{id}/pages/{n}.png", summary: "Page n of a PDF document as a PNG image; with ?start=&end= (a citation's character offsets) the passage is marked and X-Ragline-Marked counts the rectangles drawn; ?dpi=36..200 (default 110).", media: "image/png"},
 	{pattern: "DELETE /v1/documents/{id}", summary: "Remove a document and all its chunks.", response: "Deleted"},
+	{pattern: "GET /v1/sessions", summary: "The caller's conversations (per API key), most recently updated first; ?limit=1..100.", response: "SessionList"},
 	{pattern: "GET /v1/sessions/{id}", summary: "A conversation and its turns.", response: "Session"},
 	{pattern: "DELETE /v1/sessions/{id}", summary: "Remove a conversation and its feedback.", response: "Deleted"},
 	{pattern: "POST /v1/feedback", summary: "Rate one turn of a conversation.", request: "FeedbackRequest", response: "Status"},
+	{pattern: "GET /{$}", path: "/", summary: "The web interface (HTML page; it asks for an API key when the server needs one).", open: true, media: "text/html"},
+	{pattern: "GET /ui/{file...}", path: "/ui/{file}", summary: "Static assets of the web interface (ES modules, CSS) and its config.json.", open: true, media: "application/octet-stream"},
 	{pattern: "GET /v1/models", summary: "OpenAI-compatible: every collection is a model; default is the default collection.", response: "ModelList"},
 	{pattern: "GET /v1/models/{model}", summary: "OpenAI-compatible: one model.", response: "Model"},
 	{pattern: "POST /v1/chat/completions", summary: "OpenAI-compatible chat completion (streaming chunks with stream true); citations as [n] markers and in an extra citations field.", request: "ChatCompletionRequest", response: "ChatCompletion", stream: true},
@@ -107,6 +116,7 @@ func schemas() map[string]any {
 		}, "file", "status", "documents", "chunks"))}, "collection", "failed", "files"),
 		"Deleted":               obj(map[string]any{"deleted": str}, "deleted"),
 		"Turn":                  obj(map[string]any{"question": str, "answer": str, "no_answer": boo, "citations": arr(ref("Citation")), "time": str}, "question", "answer", "no_answer", "time"),
+		"SessionList":           obj(map[string]any{"sessions": arr(obj(map[string]any{"id": str, "title": str, "turns": intg, "created": str, "updated": str}, "id", "title", "turns", "created", "updated"))}, "sessions"),
 		"Session":               obj(map[string]any{"id": str, "created": str, "updated": str, "turns": arr(ref("Turn"))}, "id", "created", "updated", "turns"),
 		"FeedbackRequest":       obj(map[string]any{"session_id": str, "turn": intg, "rating": map[string]any{"type": "string", "enum": []string{"up", "down"}}, "comment": str}, "session_id", "turn", "rating"),
 		"Model":                 model,
@@ -127,11 +137,15 @@ func openAPIDocument(version string) map[string]any {
 	errResp := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
 	for _, rd := range routeDocs {
 		method, path, _ := strings.Cut(rd.pattern, " ")
+		if rd.path != "" {
+			path = rd.path
+		}
 		op := map[string]any{"summary": rd.summary, "operationId": operationID(rd.pattern)}
 		var params []any
 		for _, seg := range strings.Split(path, "/") {
-			if strings.HasPrefix(seg, "{") {
-				params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": str})
+			if strings.HasPrefix(seg, "{") && strings.Contains(seg, "}") {
+				name := seg[1:strings.Index(seg, "}")]
+				params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": str})
 			}
 		}
 		if params != nil {
@@ -147,9 +161,12 @@ func openAPIDocument(version string) map[string]any {
 		}
 		ok := map[string]any{"description": "OK"}
 		content := map[string]any{}
-		if rd.response != "" {
+		switch {
+		case rd.response != "":
 			content["application/json"] = map[string]any{"schema": ref(rd.response)}
-		} else {
+		case rd.media != "":
+			content[rd.media] = map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": rd.media}}
+		default:
 			content["text/plain"] = map[string]any{"schema": str}
 		}
 		if rd.stream {

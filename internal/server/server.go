@@ -120,10 +120,13 @@ func New(k KnowledgeBase, o Options) *Server {
 	s.v1("POST /v1/collections/{collection}/documents", scopeIngest, s.uploadDocuments)
 	s.v1("GET /v1/documents/{id}", scopeChat, s.getDocument)
 	s.v1("DELETE /v1/documents/{id}", scopeIngest, s.deleteDocument)
+	s.v1("GET /v1/documents/{id}/pages/{n}", scopeChat, s.documentPage)
+	s.v1("GET /v1/sessions", scopeChat, s.listSessions)
 	s.v1("GET /v1/sessions/{id}", scopeChat, s.getSession)
 	s.v1("DELETE /v1/sessions/{id}", scopeChat, s.deleteSession)
 	s.v1("POST /v1/feedback", scopeChat, s.feedback)
 	s.registerOpenAI()
+	s.registerUI()
 	s.handler = telemetry.TracingMiddleware(telemetry.RequestIDMiddleware(s.cors(s.recoverer(s.mux))))
 	return s
 }

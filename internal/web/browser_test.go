@@ -1,0 +1,390 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/ragline/ragline/internal/config"
+	"github.com/ragline/ragline/internal/kb"
+	"github.com/ragline/ragline/internal/server"
+)
+
+var uiOut = flag.String("ui.out", "", "folder for the browser tests' screenshots (default: the test's temporary folder, printed with -v)")
+
+// chromiumPath finds the browser; CI installs Debian's chromium package.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("chromium is not on PATH: run `apt-get install chromium` (.ci/run installs it)")
+	return ""
+}
+
+// startServer runs a real ragline server on a loopback port over an empty
+// knowledge base, with documents ingested from dirs, if any.
+func startServer(t *testing.T, cfg *config.Config, dirs ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	k, err := kb.Open(ctx, cfg, t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close() })
+	if len(dirs) > 0 {
+		if rep, err := k.Ingest(ctx, "", dirs, nil); err != nil || rep.Failed > 0 {
+			t.Fatalf("ingest: %+v %v", rep, err)
+		}
+	}
+	srv := httptest.NewServer(server.New(k, server.Options{Config: cfg}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// browser starts headless Chromium for one test; the window is wide
+// enough for the three-column layout.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("lang", "en-US"),
+		chromedp.WindowSize(1400, 1000),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // start the browser
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+// outDir is where screenshots go.
+func outDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if *uiOut != "" {
+		dir = filepath.Join(*uiOut, t.Name())
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
+
+// step runs actions with a deadline and saves a screenshot named name.
+func step(t *testing.T, ctx context.Context, dir, name string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		shot(t, ctx, dir, name+"-failed")
+		t.Fatalf("%s: %v", name, err)
+	}
+	shot(t, ctx, dir, name)
+}
+
+func shot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100)) // quality 100 makes a PNG
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Error(err)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(sctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// wait polls a JavaScript predicate until it holds.
+func wait(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(50*time.Second))
+}
+
+// askUI types a question, sends it and waits for answer number n (from
+// 1) to be complete.
+func askUI(q string, n int) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.SetValue(chromedp.CSS("#composer-input"), q),
+		chromedp.Click(chromedp.CSS("#send")),
+		wait(fmt.Sprintf(`document.querySelectorAll('.msg.assistant .feedback').length === %d`, n)),
+	}
+}
+
+type sessionTurn struct {
+	Citations []struct {
+		Index  int    `json:"index"`
+		Source string `json:"source"`
+		Text   string `json:"text"`
+		Page   int    `json:"page"`
+	} `json:"citations"`
+}
+
+// turnOf reads a turn of a session through the API.
+func turnOf(t *testing.T, base, session string, turn int) sessionTurn {
+	t.Helper()
+	resp, err := http.Get(base + "/v1/sessions/" + session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var s struct {
+		Turns []sessionTurn `json:"turns"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || len(s.Turns) <= turn {
+		t.Fatalf("session %s: %+v %v", session, s, err)
+	}
+	return s.Turns[turn]
+}
+
+var space = regexp.MustCompile(`\s+`)
+
+func squash(s string) string { return strings.TrimSpace(space.ReplaceAllString(s, " ")) }
+
+// checkCitation clicks the first citation marker of answer n (from 1) and
+// checks that the passage highlighted in the sources panel is exactly the
+// cited text the server recorded, from the wanted source.
+func checkCitation(t *testing.T, ctx context.Context, base, dir, name string, n int, source string) {
+	t.Helper()
+	answer := fmt.Sprintf(`document.querySelectorAll('.msg.assistant')[%d]`, n-1)
+	step(t, ctx, dir, name,
+		chromedp.Evaluate[chromedp.Void](answer+`.querySelector('button.cite').click()`),
+		wait(`(() => { const m = document.querySelector('.source.focused mark.cited'); return m && m.textContent.length > 0; })()`),
+	)
+	sess := eval[string](t, ctx, answer+`.dataset.session`)
+	turn := eval[int](t, ctx, `Number(`+answer+`.dataset.turn)`)
+	index := eval[int](t, ctx, `Number(`+answer+`.querySelector('button.cite').dataset.cite)`)
+	marked := eval[string](t, ctx, `document.querySelector('.source.focused mark.cited').textContent`)
+	rec := turnOf(t, base, sess, turn)
+	for _, c := range rec.Citations {
+		if c.Index != index {
+			continue
+		}
+		if c.Source != source {
+			t.Errorf("%s: citation %d is from %s, want %s", name, index, c.Source, source)
+		}
+		if squash(marked) != squash(c.Text) || marked == "" {
+			t.Errorf("%s: highlighted %q, cited passage %q", name, marked, c.Text)
+		}
+		return
+	}
+	t.Errorf("%s: citation %d not in the recorded turn %+v", name, index, rec)
+}
+
+func feedbackCount(t *testing.T, base, rating string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`(?m)^ragline_feedback_total\{rating="` + rating + `"\} (\S+)$`).FindSubmatch(b)
+	if m == nil {
+		return ""
+	}
+	return string(m[1])
+}
+
+// TestBrowserEndToEnd drives the interface in headless Chromium against a
+// real server: upload a PDF and a Chinese DOCX, ask a question answered
+// by each, check the highlighted passage of a citation, send feedback and
+// find it on /metrics, list and reopen the conversation, switch language
+// and check the narrow layout.
+func TestBrowserEndToEnd(t *testing.T) {
+	base := startServer(t, config.Default())
+	ctx := browser(t)
+	dir := outDir(t)
+	docs, _ := filepath.Abs(filepath.Join("..", "..", "examples", "quickstart", "docs"))
+	pdf := filepath.Join(docs, "expenses-and-travel.pdf")
+	docx := filepath.Join(docs, "onboarding-first-week-zh.docx")
+
+	step(t, ctx, dir, "01-start",
+		chromedp.Navigate(base+"/"),
+		wait(`document.body.dataset.ready === 'true'`),
+	)
+	if got := eval[string](t, ctx, `document.querySelector('#send').textContent`); got != "Send" {
+		t.Errorf("English interface: send button says %q", got)
+	}
+
+	step(t, ctx, dir, "02-upload",
+		chromedp.Click(chromedp.CSS("#tab-docs")),
+		chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{pdf, docx}),
+		wait(`document.querySelectorAll('#uploads li[data-status="added"]').length === 2`),
+		wait(`document.querySelectorAll('#doc-rows tr').length === 2`),
+	)
+	rows := eval[string](t, ctx, `[...document.querySelectorAll('#doc-rows tr')].map(r => r.textContent).join('\n')`)
+	for _, want := range []string{"expenses-and-travel.pdf", "onboarding-first-week-zh.docx", "pdf", "docx"} {
+		if !strings.Contains(rows, want) {
+			t.Errorf("document list misses %q:\n%s", want, rows)
+		}
+	}
+
+	step(t, ctx, dir, "03-answer-pdf", append([]chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("#tab-chat"))},
+		askUI("What is the mileage reimbursement rate when I drive my personal car for business?", 1)...)...)
+	if a := eval[string](t, ctx, `document.querySelectorAll('.msg.assistant .body')[0].textContent`); !strings.Contains(a, "70 cents") {
+		t.Errorf("answer from the PDF: %q", a)
+	}
+	checkCitation(t, ctx, base, dir, "04-citation-pdf", 1, "expenses-and-travel.pdf")
+	step(t, ctx, dir, "05-pdf-page",
+		wait(`(() => { const i = document.querySelector('.source.focused img.page-image'); return i && i.complete && i.naturalWidth > 0; })()`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('.source.focused img.page-image').scrollIntoView()`),
+	)
+	// The server found the cited passage on the page and marked it.
+	if marked := eval[string](t, ctx, `document.querySelector('.source.focused img.page-image').dataset.marked`); marked == "0" || marked == "" {
+		t.Errorf("page image: the cited passage was not marked (X-Ragline-Marked %q)", marked)
+	}
+
+	step(t, ctx, dir, "06-answer-docx", askUI("新员工入职第一天几点到前台报到？", 2)...)
+	if a := eval[string](t, ctx, `document.querySelectorAll('.msg.assistant .body')[1].textContent`); !strings.Contains(a, "9:30") {
+		t.Errorf("answer from the DOCX: %q", a)
+	}
+	checkCitation(t, ctx, base, dir, "07-citation-docx", 2, "onboarding-first-week-zh.docx")
+	step(t, ctx, dir, "08-trace",
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('.msg.assistant details.trace')[1].open = true`),
+		wait(`document.querySelectorAll('.msg.assistant details.trace')[1].querySelectorAll('tbody tr').length > 0`),
+	)
+
+	if got := feedbackCount(t, base, "up"); got != "0" {
+		t.Fatalf("feedback before: %q", got)
+	}
+	last := `document.querySelectorAll('.msg.assistant')[1]`
+	step(t, ctx, dir, "09-feedback",
+		chromedp.Evaluate[chromedp.Void](last+`.querySelector('.thumb[data-rating="up"]').click()`),
+		chromedp.SetValue(chromedp.CSS(".msg.assistant:nth-of-type(4) .fb-comment"), "clear and correct"),
+		chromedp.Evaluate[chromedp.Void](last+`.querySelector('.fb-send').click()`),
+		wait(last+`.querySelector('.feedback').dataset.sent === 'up'`),
+	)
+	if got := feedbackCount(t, base, "up"); got != "1" {
+		t.Errorf("ragline_feedback_total{rating=\"up\"} = %q after one thumbs up, want 1", got)
+	}
+
+	step(t, ctx, dir, "10-sessions",
+		chromedp.Click(chromedp.CSS("#new-chat")),
+		wait(`document.querySelectorAll('.msg').length === 0 && document.querySelectorAll('#sessions button.session').length === 1`),
+		chromedp.Click(chromedp.CSS("#sessions button.session")),
+		wait(`document.querySelectorAll('.msg.assistant').length === 2 && document.querySelectorAll('.msg.assistant button.cite').length > 0`),
+	)
+	if title := eval[string](t, ctx, `document.querySelector('#sessions .session-title').textContent`); !strings.Contains(title, "mileage") {
+		t.Errorf("session listed as %q, want its first question", title)
+	}
+
+	step(t, ctx, dir, "11-chinese",
+		chromedp.Click(chromedp.CSS("#lang-toggle")),
+		wait(`document.documentElement.lang === 'zh-CN'`),
+	)
+	for sel, want := range map[string]string{"#send": "发送", "#new-chat": "新对话", "#tab-docs": "文档", "#lang-toggle": "English"} {
+		if got := eval[string](t, ctx, `document.querySelector('`+sel+`').textContent`); got != want {
+			t.Errorf("Chinese interface: %s says %q, want %q", sel, got, want)
+		}
+	}
+
+	step(t, ctx, dir, "12-narrow-375",
+		chromedp.EmulateViewport(375, 812),
+		wait(`document.querySelector('#menu-toggle').offsetWidth > 0`),
+	)
+	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 375 {
+		t.Errorf("at 375 px the page is %d px wide (scrolls sideways)", w)
+	}
+}
+
+// hostile is a document whose text holds markup and a script link. Shown
+// as an answer, as a passage in context and through the Markdown
+// renderer, none of it may run or become an element.
+const hostile = "The vault password rotates every Friday at noon. " +
+	"<script>window.__pwned = 'script'</script> " +
+	"<img src=x onerror=\"window.__pwned = 'img'\"> " +
+	"[x](javascript:window.__pwned='link') " +
+	"The vault password rotation is announced by the security team.\n"
+
+// TestBrowserRendersInert asks a question answered from a hostile
+// document and checks that nothing of it runs or turns into markup.
+func TestBrowserRendersInert(t *testing.T) {
+	docs := t.TempDir()
+	if err := os.WriteFile(filepath.Join(docs, "hostile.txt"), []byte(hostile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := startServer(t, config.Default(), docs)
+	ctx := browser(t)
+	dir := outDir(t)
+
+	step(t, ctx, dir, "01-hostile-answer", append([]chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/"),
+		wait(`document.body.dataset.ready === 'true'`),
+	}, append(askUI("When does the vault password rotate?", 1),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('.msg.assistant button.cite').click()`),
+		wait(`(() => { const m = document.querySelector('.source.focused mark.cited'); return m && m.textContent.length > 0; })()`),
+	)...)...)
+
+	// The payload reached the page as text, in the answer or the passage.
+	shown := eval[string](t, ctx, `document.querySelector('#messages').textContent + document.querySelector('#source-list').textContent`)
+	for _, s := range []string{"<script>", "<img src=x onerror=", "javascript:"} {
+		if !strings.Contains(shown, s) {
+			t.Errorf("%q is not shown as text; page text: %q", s, shown)
+		}
+	}
+	// Direct use of the renderer, with every hostile form at once.
+	rendered := eval[string](t, ctx, `import('/ui/markdown.js').then(({ renderMarkdown }) => {
+		const box = document.createElement('div');
+		box.append(renderMarkdown(`+"`"+`**bold** <script>window.__pwned='md'</script> <img src=x onerror="window.__pwned='md-img'">
+[x](javascript:window.__pwned='md-link') [y](JAVASCRIPT:alert(1)) [z]( javascript:alert(1)) [ok](https://example.com/a)
+<a href="javascript:alert(1)">a</a> <iframe src="javascript:alert(1)"></iframe>`+"`"+`));
+		document.body.append(box);
+		return box.innerHTML;
+	})`)
+	if strings.Contains(rendered, "<script") || strings.Contains(rendered, "<img") || strings.Contains(rendered, "<iframe") || strings.Contains(rendered, "<a href=\"javascript") {
+		t.Errorf("renderer made elements of markup: %s", rendered)
+	}
+	if !strings.Contains(rendered, "<strong>bold</strong>") || !strings.Contains(rendered, `href="https://example.com/a"`) {
+		t.Errorf("renderer lost safe Markdown: %s", rendered)
+	}
+	for _, check := range []string{
+		`window.__pwned === undefined`,
+		`document.querySelectorAll('#messages script, #messages img, #messages iframe, #source-list script, #source-list img, #source-list iframe').length === 0`,
+		`[...document.querySelectorAll('a[href]')].every(a => /^(https?|mailto):/i.test(a.href))`,
+		`[...document.querySelectorAll('*')].every(e => ![...e.attributes].some(a => a.name.startsWith('on')))`,
+	} {
+		if !eval[bool](t, ctx, check) {
+			t.Errorf("not inert: %s", check)
+		}
+	}
+	// Clicking every link the answer has does not run anything either.
+	eval[bool](t, ctx, `(() => { for (const a of document.querySelectorAll('#messages a')) { a.target = ''; a.addEventListener('click', e => e.preventDefault()); a.click(); } return true; })()`)
+	if !eval[bool](t, ctx, `window.__pwned === undefined`) {
+		t.Error("a link ran script")
+	}
+	shot(t, ctx, dir, "02-inert")
+}
