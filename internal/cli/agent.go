@@ -12,6 +12,7 @@ import (
 	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/kb"
+	"github.com/ragline/ragline/internal/mcp"
 	"github.com/ragline/ragline/internal/model"
 	"github.com/ragline/ragline/internal/plugin"
 	"github.com/ragline/ragline/internal/telemetry"
@@ -87,6 +88,20 @@ func registerExtensions(ctx context.Context, parts *agentParts, cfg *config.Conf
 			parts.closers = append(parts.closers, func() error { return p.Close(context.Background()) })
 			if err := parts.tools.Register(p); err != nil {
 				return failErr(err)
+			}
+		}
+	}
+	for _, sc := range cfg.MCP.Servers {
+		c, err := mcp.Connect(ctx, sc)
+		if err != nil {
+			return failErr(err)
+		}
+		parts.closers = append(parts.closers, c.Close)
+		for _, t := range c.Tools() {
+			if err := parts.tools.Register(t); err != nil {
+				// One unusable tool (a clashing name, a schema the validator
+				// cannot compile) does not take the server's other tools.
+				logger.Warn("mcp tool not imported", "server", sc.Name, "err", err)
 			}
 		}
 	}

@@ -116,6 +116,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.benchCommand(),
 		a.keysCommand(),
 		a.evalCommand(),
+		a.mcpCommand(),
 	)
 	return root
 }

@@ -268,3 +268,12 @@ func redact(v any) any {
 	}
 	return v
 }
+
+// Resolve compiles a JSON Schema for Validate.
+func Resolve(schema json.RawMessage) (*jsonschema.Resolved, error) {
+	var s jsonschema.Schema
+	if err := json.Unmarshal(schema, &s); err != nil {
+		return nil, err
+	}
+	return s.Resolve(nil)
+}
