@@ -24,6 +24,8 @@ type Config struct {
 	Tools   ToolsConfig    `yaml:"tools" json:"tools"`
 	Plugins []PluginConfig `yaml:"plugins" json:"plugins,omitempty"`
 	MCP     MCPConfig      `yaml:"mcp" json:"mcp"`
+	// Models are the remote models (none by default: offline).
+	Models ModelsConfig `yaml:"models" json:"models"`
 
 	// file is the path the config was loaded from ("" for defaults).
 	file string
@@ -78,6 +80,28 @@ type RetrievalConfig struct {
 	TopK int `yaml:"top_k" json:"top_k"`
 	// TitleWeight is the BM25 weight of the title column relative to text.
 	TitleWeight float64 `yaml:"title_weight" json:"title_weight"`
+	// Mode is "lexical" (BM25 only, the default), "vector" (embeddings
+	// only) or "hybrid" (both, fused by reciprocal rank fusion).
+	Mode string `yaml:"mode" json:"mode"`
+	// Candidates is how many hits each list contributes to fusion and
+	// reranking.
+	Candidates int `yaml:"candidates" json:"candidates"`
+	// RRFK is the k of reciprocal rank fusion: a hit at rank r of a list
+	// contributes weight/(k+r).
+	RRFK int `yaml:"rrf_k" json:"rrf_k"`
+	// Weights weight each list in fusion.
+	Weights FusionWeights `yaml:"weights" json:"weights"`
+	// MMRLambda, when > 0, diversifies the fused list by maximal marginal
+	// relevance: 1 is pure relevance, lower values favour novelty.
+	MMRLambda float64 `yaml:"mmr_lambda" json:"mmr_lambda"`
+	// Rewrite lets models.chat rewrite a follow-up into a standalone
+	// question from the conversation.
+	Rewrite bool `yaml:"rewrite" json:"rewrite"`
+	// MultiQuery, when > 0, asks models.chat for this many alternative
+	// phrasings of the question; all are retrieved and fused.
+	MultiQuery int `yaml:"multi_query" json:"multi_query"`
+	// Prompts override the query-understanding templates.
+	Prompts QueryPrompts `yaml:"prompts" json:"prompts,omitzero"`
 }
 
 // BM25Config holds BM25 parameters.
@@ -88,8 +112,13 @@ type BM25Config struct {
 
 // GeneratorConfig selects and tunes the answer generator.
 type GeneratorConfig struct {
-	// Kind is "extractive" (offline, default).
+	// Kind is "extractive" (offline, default) or "llm" (models.chat).
 	Kind string `yaml:"kind" json:"kind"`
+	// Fallback is "extractive" (answer extractively when the model
+	// fails) or "none" (the request fails).
+	Fallback string `yaml:"fallback" json:"fallback"`
+	// Prompts override the LLM generator's templates.
+	Prompts GeneratorPrompts `yaml:"prompts" json:"prompts,omitzero"`
 	// MaxSentences caps the sentences quoted in an extractive answer.
 	MaxSentences int `yaml:"max_sentences" json:"max_sentences"`
 	// MinScore is the relevance threshold (share of the question's term

@@ -70,7 +70,7 @@ func (c *Config) Validate() Errors {
 	if c.Retrieval.TitleWeight < 0 {
 		add("retrieval.title_weight", "must be ≥ 0")
 	}
-	oneOf(add, "generator.kind", c.Generator.Kind, "extractive")
+	oneOf(add, "generator.kind", c.Generator.Kind, "extractive", "llm")
 	if c.Generator.MaxSentences < 1 || c.Generator.MaxSentences > 20 {
 		add("generator.max_sentences", "must be between 1 and 20")
 	}
@@ -139,6 +139,7 @@ func (c *Config) Validate() Errors {
 		add("server.write_timeout", "must be > 0")
 	}
 	c.validateAgent(add)
+	c.validateModels(add)
 	return errs
 }
 
