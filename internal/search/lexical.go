@@ -129,40 +129,35 @@ func (l *Lexical) Retrieve(ctx context.Context, collection, query string, k int)
 // already analysed terms (a term's first occurrence sets its weight). The
 // fts5 engine ignores the weights.
 func (l *Lexical) RetrieveTerms(ctx context.Context, collection string, terms []schema.QueryTerm, k int) (Result, error) {
+	res, _, err := l.RetrieveTermsRows(ctx, collection, terms, k)
+	return res, err
+}
+
+// RetrieveTermsRows is RetrieveTerms that also returns each hit's store
+// row id.
+func (l *Lexical) RetrieveTermsRows(ctx context.Context, collection string, terms []schema.QueryTerm, k int) (Result, []int64, error) {
 	words := make([]string, len(terms))
 	for i, t := range terms {
 		words[i] = t.Term
 	}
 	res := Result{Terms: words}
 	if len(terms) == 0 || k <= 0 {
-		return res, nil
+		return res, nil, nil
 	}
 	matches, gen, err := l.match(ctx, collection, terms, k)
 	if err != nil {
-		return res, fmt.Errorf("retrieve: %w", err)
+		return res, nil, fmt.Errorf("retrieve: %w", err)
 	}
-	ids := make([]int64, len(matches))
-	scores := make(map[int64]float64, len(matches))
-	for i, m := range matches {
-		ids[i] = m.ChunkRowID
-		scores[m.ChunkRowID] = m.Score
-	}
-	recs, err := l.loadChunks(ctx, gen, ids)
+	hs, err := l.hits(ctx, gen, matches)
 	if err != nil {
-		return res, fmt.Errorf("retrieve: %w", err)
+		return res, nil, err
 	}
-	res.Hits = make([]schema.Hit, len(recs))
-	for i, r := range recs {
-		res.Hits[i] = schema.Hit{
-			Chunk:  r.Chunk,
-			Score:  scores[r.RowID],
-			Source: r.Source,
-			Title:  r.Title,
-			DocKey: r.DocKey,
-			Rank:   i + 1,
-		}
+	rows := make([]int64, len(hs))
+	for i, h := range hs {
+		rows[i] = h.rowid
 	}
-	return res, nil
+	res.Hits = plain(hs)
+	return res, rows, nil
 }
 
 // RankDocuments collapses chunk hits into document keys by best chunk,

@@ -132,7 +132,7 @@ func Open(ctx context.Context, path string, o Options) (*SQLite, error) {
 
 func (s *SQLite) init(ctx context.Context, o Options) error {
 	if !s.readOnly {
-		if _, err := s.db.ExecContext(ctx, schemaSQL); err != nil {
+		if _, err := s.db.ExecContext(ctx, schemaSQL+vectorSchemaSQL); err != nil {
 			return fmt.Errorf("open knowledge base %s: create schema: %w", s.path, err)
 		}
 		if err := s.ensureMeta(ctx, "schema_version", schemaVersion); err != nil {
@@ -383,6 +383,9 @@ func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []Indexe
 }
 
 func deleteDocTx(ctx context.Context, tx *sql.Tx, id string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunk_vectors WHERE rowid IN (SELECT rowid FROM chunks WHERE document_id = ?)`, id); err != nil {
+		return fmt.Errorf("delete vectors: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE document_id = ?)`, id); err != nil {
 		return fmt.Errorf("delete index rows: %w", err)
 	}
