@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragline/ragline/internal/model/extractive"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/search"
 	"golang.org/x/text/unicode/norm"
@@ -63,7 +62,52 @@ func (k *KB) Perceive(ctx context.Context, question string, history []schema.Mes
 	if n := len([]rune(q)); n > MaxQuestionChars {
 		return Perception{}, fmt.Errorf("%w: the question has %d characters, the limit is %d", ErrInvalid, n, MaxQuestionChars)
 	}
-	return k.perceive(q, history), nil
+	p := k.perceive(q, history)
+	if k.query == nil {
+		return p, nil
+	}
+	return p, k.understand(ctx, &p, history)
+}
+
+// understand lets models.chat rewrite a follow-up into a standalone
+// question and write alternative phrasings. A failed call is noted and
+// skipped (the rule-based understanding stands); only cancellation fails.
+func (k *KB) understand(ctx context.Context, p *Perception, history []schema.Message) error {
+	note := func(what string, err error) {
+		if p.ModelNotes == nil {
+			p.ModelNotes = map[string]string{}
+		}
+		p.ModelNotes[what] = err.Error()
+		k.fallback(what)
+	}
+	if k.cfg.Retrieval.Rewrite && lastUserMessage(history) != "" {
+		s, u, err := k.query.Rewrite(ctx, p.Question, history)
+		p.Usage, p.ModelCalls = p.Usage.Add(u), p.ModelCalls+1
+		switch {
+		case err != nil && isCancel(ctx, err):
+			return err
+		case err != nil:
+			note("rewrite", err)
+		default:
+			p.Standalone, p.Rewritten = s, true
+			p.FollowUp = s != p.Question
+			p.Carried = nil
+			p.Terms = weighted(k.analyzer.Terms(trimParticles(s)))
+		}
+	}
+	if n := k.cfg.Retrieval.MultiQuery; n > 0 {
+		qs, u, err := k.query.Expand(ctx, p.Standalone, n)
+		p.Usage, p.ModelCalls = p.Usage.Add(u), p.ModelCalls+1
+		switch {
+		case err != nil && isCancel(ctx, err):
+			return err
+		case err != nil:
+			note("expand", err)
+		default:
+			p.Expansions = qs
+		}
+	}
+	return nil
 }
 
 // AskWith answers req, tracing each step.
@@ -106,40 +150,82 @@ func (k *KB) AskWith(ctx context.Context, req AskRequest) (schema.Response, erro
 			pd["standalone"] = p.Standalone
 			pd["carried_terms"] = p.Carried
 		}
+		if p.Rewritten {
+			pd["standalone"] = p.Standalone
+			pd["rewritten_by"] = k.models.ChatModel
+		}
+		if len(p.Expansions) > 0 {
+			pd["expansions"] = p.Expansions
+		}
+		for what, e := range p.ModelNotes {
+			pd[what+"_error"] = e
+		}
 		step("perceive", t0, pd)
 	}
+	usage, calls := p.Usage, p.ModelCalls
 
 	t1 := time.Now()
-	res, err := k.lexical.RetrieveTerms(ctx, collection, p.Terms, topK)
-	if err != nil {
-		return resp, err
+	var res search.Result
+	if !k.advancedRetrieval(p) {
+		var err error
+		res, err = k.lexical.RetrieveTerms(ctx, collection, p.Terms, topK)
+		if err != nil {
+			return resp, err
+		}
+		top := make([]string, 0, len(res.Hits))
+		for _, h := range res.Hits {
+			top = append(top, search.Explain(h))
+		}
+		step("retrieve", t1, map[string]any{"mode": "lexical", "engine": k.cfg.Retrieval.Engine, "terms": res.Terms, "hits": len(res.Hits), "top_k": topK, "ranked": top})
+	} else {
+		r, err := k.retrieveFused(ctx, collection, p, topK)
+		if err != nil {
+			return resp, err
+		}
+		res = r.res
+		if r.rerank != nil {
+			d := r.rerank
+			ms, _ := d["duration_ms"].(float64)
+			delete(d, "duration_ms")
+			step("retrieve", t1, r.detail)
+			resp.Trace[len(resp.Trace)-1].DurationMS -= ms
+			step("rerank", time.Now().Add(-time.Duration(ms*float64(time.Millisecond))), d)
+			resp.Trace[len(resp.Trace)-1].DurationMS = ms
+		} else {
+			step("retrieve", t1, r.detail)
+		}
+		usage, calls = usage.Add(r.usage), calls+btoi(r.called)
 	}
-	top := make([]string, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		top = append(top, search.Explain(h))
-	}
-	step("retrieve", t1, map[string]any{"mode": "lexical", "engine": k.cfg.Retrieval.Engine, "terms": res.Terms, "hits": len(res.Hits), "top_k": topK, "ranked": top})
 
 	t2 := time.Now()
-	df, total, err := k.lexical.DocFreq(ctx, collection, res.Terms)
+	g, err := k.answer(ctx, collection, p, res, req)
 	if err != nil {
 		return resp, err
 	}
-	ans := k.gen.GenerateTerms(p.Language, p.Terms, res.Hits, extractive.Stats{DocFreq: df, Total: total})
-	step("generate", t2, map[string]any{"generator": "extractive", "sentences_scored": ans.Considered,
-		"best_coverage": round3(ans.BestScore), "min_score": k.cfg.Generator.MinScore, "no_answer": ans.NoAnswer})
+	step("generate", t2, g.detail)
+	usage, calls = usage.Add(g.usage), calls+g.calls
 
-	resp.Answer = ans.Text
-	resp.Citations = ans.Citations
+	resp.Answer = g.text
+	resp.Citations = g.citations
 	if resp.Citations == nil {
 		resp.Citations = []schema.Citation{}
 	}
-	resp.NoAnswer = ans.NoAnswer
+	resp.NoAnswer = g.noAnswer
+	if calls > 0 {
+		resp.Usage = &schema.Usage{PromptTokens: usage.PromptTokens, CompletionTokens: usage.CompletionTokens, TotalTokens: usage.TotalTokens}
+	}
 	resp.Digest, err = k.Digest(ctx)
 	if err != nil {
 		return resp, err
 	}
 	return resp, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }

@@ -44,14 +44,18 @@ type Progress interface {
 
 // Report summarises an ingestion run.
 type Report struct {
-	Files     int          `json:"files"`
-	Failed    int          `json:"failed"`
-	Added     int          `json:"added"`
-	Replaced  int          `json:"replaced"`
-	Unchanged int          `json:"unchanged"`
-	Chunks    int          `json:"chunks"`
-	Bytes     int64        `json:"bytes"`
-	Results   []FileResult `json:"results"`
+	Files     int   `json:"files"`
+	Failed    int   `json:"failed"`
+	Added     int   `json:"added"`
+	Replaced  int   `json:"replaced"`
+	Unchanged int   `json:"unchanged"`
+	Chunks    int   `json:"chunks"`
+	Bytes     int64 `json:"bytes"`
+	// Embedded chunks were sent to models.embedding; EmbeddingsCached
+	// took their vectors from the embedding cache.
+	Embedded         int          `json:"embedded,omitempty"`
+	EmbeddingsCached int          `json:"embeddings_cached,omitempty"`
+	Results          []FileResult `json:"results"`
 }
 
 type job struct {
@@ -193,6 +197,11 @@ func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Pr
 		}
 	}
 	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	er, err := k.EmbedPending(ctx)
+	rep.Embedded, rep.EmbeddingsCached = er.Embedded, er.Cached
+	if err != nil {
 		return rep, err
 	}
 	return rep, nil
@@ -472,5 +481,6 @@ func (k *KB) PutDocuments(ctx context.Context, collection string, docs []schema.
 			return r.Err
 		}
 	}
-	return nil
+	_, err := k.EmbedPending(ctx)
+	return err
 }

@@ -29,6 +29,8 @@ type KB struct {
 
 	mu     sync.Mutex
 	digest string // cached; "" after a write
+
+	modelState
 }
 
 // Open opens the knowledge base at data (a directory or a database file)
@@ -60,6 +62,10 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		chunkOpt: chunkOpt,
 		stamp:    stamp,
 		settings: stamp + "\n" + ingest.Version + "\n" + string(ix),
+	}
+	if err := k.setupModels(ctx); err != nil {
+		st.Close()
+		return nil, err
 	}
 	return k, nil
 }
@@ -139,7 +145,13 @@ func (k *KB) Warm(ctx context.Context, collection string) error {
 	if collection == "" {
 		collection = k.cfg.Collection
 	}
-	return k.lexical.Warm(ctx, collection)
+	if err := k.lexical.Warm(ctx, collection); err != nil {
+		return err
+	}
+	if k.vectors != nil {
+		return k.vectors.Warm(ctx, collection)
+	}
+	return nil
 }
 
 // Ping checks that the store answers.

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ragline/ragline/internal/model"
+
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/text"
 )
@@ -31,6 +33,18 @@ type Perception struct {
 	Terms []schema.QueryTerm
 	// Standalone is the question as it reads without the conversation.
 	Standalone string
+	// Rewritten is set when models.chat wrote Standalone.
+	Rewritten bool
+	// Expansions are alternative phrasings from models.chat
+	// (retrieval.multi_query), retrieved and fused with the question.
+	Expansions []string
+	// ModelNotes records failed query-understanding calls ("rewrite",
+	// "expand" → error), which were skipped.
+	ModelNotes map[string]string
+	// Usage counts the tokens of the query-understanding calls.
+	Usage model.Usage
+	// ModelCalls is the number of those calls.
+	ModelCalls int
 }
 
 var (

@@ -351,10 +351,11 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: collection, Question: conv.question, History: conv.history})
-	if err != nil && req.Stream && r.Context().Err() != nil {
-		return // the client went away
+	if req.Stream {
+		s.streamCompletionLive(w, r, req, conv, collection)
+		return
 	}
+	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: collection, Question: conv.question, History: conv.history})
 	if err != nil {
 		// Errors keep their status code: nothing has been sent yet.
 		s.writeError(w, r, err)
@@ -376,63 +377,20 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	if out.Citations == nil {
 		out.Citations = []schema.Citation{}
 	}
-	if !req.Stream {
-		writeJSON(w, http.StatusOK, out)
-		return
-	}
-	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	streamCompletion(w, out, answerPieces(resp), includeUsage)
+	writeJSON(w, http.StatusOK, out)
 }
 
 func usageOf(c conversation, resp schema.Response) completionUsage {
+	if u := resp.Usage; u != nil {
+		// A model answered: report what it counted.
+		return completionUsage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+	}
 	prompt := text.CountTokens(c.question)
 	for _, m := range c.history {
 		prompt += text.CountTokens(m.Content)
 	}
 	answer := text.CountTokens(resp.Answer)
 	return completionUsage{PromptTokens: prompt, CompletionTokens: answer, TotalTokens: prompt + answer}
-}
-
-// streamCompletion sends a completion as OpenAI streams it: a chunk with
-// the assistant role, one chunk per piece of the answer (a piece ends
-// after a citation marker), a chunk with finish_reason "stop" and the
-// citations, the usage chunk when asked for, and "[DONE]". Writing stops
-// at the first failed write: the client has gone.
-func streamCompletion(w http.ResponseWriter, c completion, pieces []string, includeUsage bool) {
-	out, ok := newSSE(w)
-	if !ok {
-		writeJSON(w, http.StatusOK, c)
-		return
-	}
-	chunk := func(choices []chunkChoice) completionChunk {
-		return completionChunk{ID: c.ID, Object: "chat.completion.chunk", Created: c.Created, Model: c.Model, Choices: choices}
-	}
-	delta := func(d chunkDelta) []chunkChoice { return []chunkChoice{{Delta: d}} }
-	if out.data(chunk(delta(chunkDelta{Role: "assistant"}))) != nil {
-		return
-	}
-	for _, p := range pieces {
-		if out.data(chunk(delta(chunkDelta{Content: p}))) != nil {
-			return
-		}
-	}
-	stop := "stop"
-	last := finalChunk{
-		completionChunk: chunk([]chunkChoice{{FinishReason: &stop}}),
-		Citations:       c.Citations,
-		Ragline:         c.Ragline,
-	}
-	if out.data(last) != nil {
-		return
-	}
-	if includeUsage {
-		u := chunk([]chunkChoice{})
-		u.Usage = &c.Usage
-		if out.data(u) != nil {
-			return
-		}
-	}
-	_ = out.raw("[DONE]")
 }
 
 // data sends v as an unnamed event, the framing OpenAI streams use.

@@ -15,6 +15,7 @@ import (
 	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/kb"
+	"github.com/ragline/ragline/internal/model/openai"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/search"
 	"github.com/ragline/ragline/internal/session"
@@ -102,8 +103,16 @@ func New(k KnowledgeBase, o Options) *Server {
 	if tools == nil {
 		tools = tool.NewRegistry(tool.Options{})
 	}
+	slots := runtime.GOMAXPROCS(0)
+	if m, ok := k.(modelled); ok {
+		m.Observe(kb.Observer{Tokens: o.Metrics.Tokens, Fallback: o.Metrics.ModelFallback})
+		if m.RemoteModels() {
+			// Questions mostly wait on remote models: bound memory, not CPU.
+			slots = 64 * runtime.GOMAXPROCS(0)
+		}
+	}
 	s := &Server{kb: okb, opts: o, tools: tools,
-		agent: observedAgent{Agent: ag, m: o.Metrics, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}, mux: &router{mux: http.NewServeMux(), metrics: o.Metrics}, sessions: o.Sessions,
+		agent: observedAgent{Agent: ag, m: o.Metrics, slots: make(chan struct{}, slots)}, mux: &router{mux: http.NewServeMux(), metrics: o.Metrics}, sessions: o.Sessions,
 		keys:    newKeyring(&o.Config.Server),
 		limiter: newLimiter(o.Config.Server.RateLimit.RequestsPerSecond, o.Config.Server.RateLimit.Burst, time.Now),
 	}
@@ -161,7 +170,20 @@ func badRequest(field, format string, args ...any) *apiError {
 
 // writeError maps any error to a status code: the only place that does.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := s.toAPIError(r, err)
+	writeJSON(w, ae.status, map[string]any{"error": ae})
+}
+
+// modelled is a knowledge base that may call remote models.
+type modelled interface {
+	Observe(kb.Observer)
+	RemoteModels() bool
+}
+
+// toAPIError maps an error to the API's error shape and status.
+func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 	var ae *apiError
+	var me *openai.Error
 	switch {
 	case errors.As(err, &ae):
 	case errors.Is(err, tool.ErrInvalidArguments):
@@ -180,12 +202,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = &apiError{status: 499, Type: "canceled", Message: "request canceled"}
 	case errors.Is(err, context.DeadlineExceeded):
 		ae = &apiError{status: http.StatusGatewayTimeout, Type: "timeout", Message: "request timed out"}
+	case errors.As(err, &me):
+		// A model server failed (and no fallback applied): say which and why.
+		ae = &apiError{status: http.StatusBadGateway, Type: "model_error", Message: err.Error()}
+		s.opts.Logger.WarnContext(r.Context(), "model call failed", "path", r.URL.Path, "err", err)
 	default:
 		s.opts.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 		ae = &apiError{status: http.StatusInternalServerError, Type: "internal", Message: "internal error"}
 	}
 	ae.Param = ae.Field
-	writeJSON(w, ae.status, map[string]any{"error": ae})
+	return ae
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

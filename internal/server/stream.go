@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/ragline/ragline/internal/agent"
-	"github.com/ragline/ragline/internal/schema"
 )
 
 // wantsStream reports whether a chat request asked for Server-Sent Events.
@@ -46,70 +45,71 @@ func (s *sse) event(name string, v any) error {
 	return nil
 }
 
-// streamChat answers and sends the response as events: one `step` per
-// pipeline stage, `delta` pieces of the answer (one per cited sentence),
-// one `citation` per source and `done` with the full response object; an
-// `error` event carries the API error shape.
+// streamChat answers and sends the response as events: `delta` pieces
+// of the answer as they are produced (model tokens, or one cited sentence
+// at a time from the extractive generator), then one `step` per pipeline
+// stage, one `citation` per source and `done` with the full response
+// object; an `error` event carries the API error shape. Until the first
+// event, errors keep their status code.
 func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequest, sid string) {
 	history, err := s.history(r, sid)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: req.Collection, Question: req.Message, History: history})
+	var out *sse
+	flushes := true
+	start := func() {
+		if out == nil && flushes {
+			out, flushes = newSSE(w)
+		}
+	}
+	resp, err := s.agent.Run(r.Context(), agent.Request{
+		Collection: req.Collection, Question: req.Message, History: history,
+		OnDelta: func(text string) error {
+			if start(); out == nil {
+				return nil // no streaming: the whole response follows
+			}
+			return out.event("delta", map[string]string{"text": text})
+		},
+	})
 	if err != nil && r.Context().Err() != nil {
 		return // the client went away
 	}
-	if err != nil {
-		// Before the stream starts, errors keep their status code.
+	if err == nil {
+		var turn int
+		if turn, err = s.record(r, sid, req.Message, resp); err == nil {
+			s.finishStream(w, out, flushes, chatResponse{Response: resp, SessionID: sid, Turn: turn})
+			return
+		}
+	}
+	if out == nil {
 		s.writeError(w, r, err)
 		return
 	}
-	turn, err := s.record(r, sid, req.Message, resp)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	_ = out.event("error", s.toAPIError(r, err))
+}
+
+// finishStream sends the trace, the citations and the whole response
+// after the answer's deltas (or as plain JSON when the writer cannot
+// stream).
+func (s *Server) finishStream(w http.ResponseWriter, out *sse, flushes bool, full chatResponse) {
+	if out == nil && flushes {
+		out, _ = newSSE(w)
 	}
-	full := chatResponse{Response: resp, SessionID: sid, Turn: turn}
-	out, ok := newSSE(w)
-	if !ok {
+	if out == nil {
 		writeJSON(w, http.StatusOK, full)
 		return
 	}
-	for _, st := range resp.Trace {
+	for _, st := range full.Trace {
 		if out.event("step", st) != nil {
 			return
 		}
 	}
-	for _, piece := range answerPieces(resp) {
-		if out.event("delta", map[string]string{"text": piece}) != nil {
-			return
-		}
-	}
-	for _, c := range resp.Citations {
+	for _, c := range full.Citations {
 		if out.event("citation", c) != nil {
 			return
 		}
 	}
 	_ = out.event("done", full)
-}
-
-// answerPieces splits an answer after each citation marker, so a client
-// can render it sentence by sentence; the pieces concatenate to the answer.
-func answerPieces(resp schema.Response) []string {
-	text := resp.Answer
-	var out []string
-	for _, c := range resp.Citations {
-		m := fmt.Sprintf("[%d]", c.Index)
-		i := strings.Index(text, m)
-		if i < 0 {
-			continue
-		}
-		out = append(out, text[:i+len(m)])
-		text = text[i+len(m):]
-	}
-	if text != "" {
-		out = append(out, text)
-	}
-	return out
 }

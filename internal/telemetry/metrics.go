@@ -49,6 +49,7 @@ type Metrics struct {
 	feedback     *prometheus.CounterVec
 	ingested     *prometheus.CounterVec
 	tokens       *prometheus.CounterVec
+	fallbacks    *prometheus.CounterVec
 	toolCalls    *prometheus.CounterVec
 	build        *buildInfo
 }
@@ -94,10 +95,11 @@ func New() *Metrics {
 			Name: "ragline_tool_calls_total",
 			Help: "Tool calls, by tool and outcome (ok, invalid, denied, timeout, error).",
 		}, []string{"tool", "outcome"}),
-		build: newBuildInfo(),
+		fallbacks: newModelFallbacks(),
+		build:     newBuildInfo(),
 	}
 	m.reg.MustRegister(
-		m.httpRequests, m.httpDuration, m.stage, m.answers, m.feedback, m.ingested, m.tokens, m.toolCalls, m.build,
+		m.httpRequests, m.httpDuration, m.stage, m.answers, m.feedback, m.ingested, m.tokens, m.toolCalls, m.fallbacks, m.build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -112,6 +114,9 @@ func New() *Metrics {
 	}
 	for _, v := range ingestResults {
 		m.ingested.WithLabelValues(v)
+	}
+	for _, v := range modelComponents {
+		m.fallbacks.WithLabelValues(v)
 	}
 	m.KnownTools("other")
 	return m

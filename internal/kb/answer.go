@@ -1,0 +1,109 @@
+package kb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ragline/ragline/internal/model"
+	"github.com/ragline/ragline/internal/model/extractive"
+	"github.com/ragline/ragline/internal/model/llm"
+	"github.com/ragline/ragline/internal/schema"
+	"github.com/ragline/ragline/internal/search"
+)
+
+// generated is the outcome of the generate step.
+type generated struct {
+	text      string
+	citations []schema.Citation
+	noAnswer  bool
+	detail    map[string]any
+	usage     model.Usage
+	calls     int
+}
+
+// answer runs the configured generator. The LLM generator falls back to
+// the extractive one when the model fails and generator.fallback is
+// extractive; the step's detail says so.
+func (k *KB) answer(ctx context.Context, collection string, p Perception, res search.Result, req AskRequest) (generated, error) {
+	if k.llm == nil {
+		return k.extractAnswer(ctx, collection, p, res, req.OnDelta, 0)
+	}
+	if len(res.Hits) == 0 {
+		// Nothing to answer from: no model call.
+		g, err := k.extractAnswer(ctx, collection, p, res, req.OnDelta, 0)
+		g.detail["generator"] = "llm"
+		g.detail["skipped"] = "no chunks retrieved"
+		return g, err
+	}
+	emitted := 0
+	var onDelta func(string) error
+	if req.OnDelta != nil {
+		onDelta = func(s string) error { emitted += len(s); return req.OnDelta(s) }
+	}
+	ans, err := k.llm.Generate(ctx, llm.Input{Question: p.Question, Language: p.Language, History: req.History, Hits: res.Hits}, onDelta)
+	if err == nil {
+		return generated{
+			text: ans.Text, citations: ans.Citations, noAnswer: ans.NoAnswer, usage: ans.Usage, calls: 1,
+			detail: map[string]any{"generator": "llm", "model": k.models.ChatModel, "chunks": len(res.Hits),
+				"citations": len(ans.Citations), "invalid_citations": ans.Invalid, "finish_reason": ans.FinishReason,
+				"no_answer": ans.NoAnswer, "prompt_tokens": ans.Usage.PromptTokens, "completion_tokens": ans.Usage.CompletionTokens},
+		}, nil
+	}
+	if isCancel(ctx, err) || k.cfg.Generator.Fallback != "extractive" {
+		return generated{}, fmt.Errorf("generate: %w", err)
+	}
+	k.fallback("generate")
+	g, ferr := k.extractAnswer(ctx, collection, p, res, req.OnDelta, emitted)
+	g.usage, g.calls = ans.Usage, 1
+	g.detail["fallback_from"] = "llm"
+	g.detail["model"] = k.models.ChatModel
+	g.detail["model_error"] = err.Error()
+	return g, ferr
+}
+
+// extractAnswer is the extractive generator. With onDelta it sends the answer
+// one cited sentence at a time; after a partial streamed answer (emitted
+// bytes already sent) it first sends a paragraph break.
+func (k *KB) extractAnswer(ctx context.Context, collection string, p Perception, res search.Result, onDelta func(string) error, emitted int) (generated, error) {
+	df, total, err := k.lexical.DocFreq(ctx, collection, res.Terms)
+	if err != nil {
+		return generated{}, err
+	}
+	ans := k.gen.GenerateTerms(p.Language, p.Terms, res.Hits, extractive.Stats{DocFreq: df, Total: total})
+	g := generated{text: ans.Text, citations: ans.Citations, noAnswer: ans.NoAnswer,
+		detail: map[string]any{"generator": "extractive", "sentences_scored": ans.Considered,
+			"best_coverage": round3(ans.BestScore), "min_score": k.cfg.Generator.MinScore, "no_answer": ans.NoAnswer}}
+	if onDelta != nil {
+		if emitted > 0 {
+			if err := onDelta("\n\n"); err != nil {
+				return g, err
+			}
+		}
+		for _, piece := range Pieces(ans.Text, ans.Citations) {
+			if err := onDelta(piece); err != nil {
+				return g, err
+			}
+		}
+	}
+	return g, nil
+}
+
+// Pieces splits an answer after each citation marker, so a client can
+// render it sentence by sentence; the pieces concatenate to the answer.
+func Pieces(text string, citations []schema.Citation) []string {
+	var out []string
+	for _, c := range citations {
+		m := fmt.Sprintf("[%d]", c.Index)
+		i := strings.Index(text, m)
+		if i < 0 {
+			continue
+		}
+		out = append(out, text[:i+len(m)])
+		text = text[i+len(m):]
+	}
+	if text != "" {
+		out = append(out, text)
+	}
+	return out
+}
