@@ -34,7 +34,7 @@ var (
 // wasm builds the example plugin and the hostile test plugin with
 // GOOS=wasip1 GOARCH=wasm, once per test run, and returns the path of
 // the named one ("textstats" or "hostile").
-func wasm(t *testing.T, name string) string {
+func wasm(t testing.TB, name string) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "ragline-plugins")
@@ -229,4 +229,21 @@ func TestSandbox(t *testing.T) {
 			t.Errorf("after all that: %v %v", m, err)
 		}
 	})
+}
+
+// BenchmarkCall measures one sandboxed call of the example plugin: a fresh
+// module instance, JSON in and out.
+func BenchmarkCall(b *testing.B) {
+	p, err := Load(context.Background(), pluginConfig("textstats", wasm(b, "textstats")), Options{Cache: cache})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	args := json.RawMessage(`{"text":"the cat and the hat sat on the mat"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Call(context.Background(), args); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
