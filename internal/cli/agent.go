@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/mcp"
 	"github.com/ragline/ragline/internal/model"
+	"github.com/ragline/ragline/internal/model/provider"
 	"github.com/ragline/ragline/internal/plugin"
 	"github.com/ragline/ragline/internal/telemetry"
 	"github.com/ragline/ragline/internal/tool"
@@ -49,7 +51,7 @@ func buildAgent(ctx context.Context, k *kb.KB, cfg *config.Config, logger *slog.
 		parts.Close()
 		return nil, err
 	}
-	chat, err := chatModel(cfg)
+	chat, err := chatModel(cfg, m)
 	if err != nil {
 		parts.Close()
 		return nil, usageErr("%v", err)
@@ -66,9 +68,24 @@ func buildAgent(ctx context.Context, k *kb.KB, cfg *config.Config, logger *slog.
 	return parts, nil
 }
 
-// chatModel returns the configured chat model, or nil when none is
-// configured (the agent then follows its rules alone).
-func chatModel(cfg *config.Config) (model.Chat, error) { return nil, nil }
+// chatModel returns the configured chat model (models.chat), or nil when
+// none is configured: the agent then follows its rules alone. m, when
+// set, counts the tokens the agent's own model calls spend.
+func chatModel(cfg *config.Config, m *telemetry.Metrics) (model.Chat, error) {
+	if !cfg.Models.Chat.Configured() {
+		return nil, nil
+	}
+	c, err := provider.Client(cfg.Models.Chat, provider.Hooks{OnUsage: func(name string, u model.Usage) {
+		if m != nil {
+			m.Tokens(name, "prompt", u.PromptTokens)
+			m.Tokens(name, "completion", u.CompletionTokens)
+		}
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("models.chat: %w", err)
+	}
+	return c, nil
+}
 
 // registerExtensions registers the configured WASM plugins and MCP tools.
 func registerExtensions(ctx context.Context, parts *agentParts, cfg *config.Config, logger *slog.Logger) error {
