@@ -6,8 +6,9 @@ LDFLAGS  := -s -w -X github.com/ragline/ragline/internal/cli.Version=$(VERSION) 
 BIN      ?= bin/ragline
 STATICCHECK_VERSION ?= v0.8.2
 BENCH_COUNT ?= 5
+DEPLOY_MODULES := deploy/imagebuild deploy/validate/kube
 
-.PHONY: help build test lint bench bench-datasets e2e eval-gate fuzz update-golden clean
+.PHONY: help build test lint bench bench-datasets e2e eval-gate fuzz update-golden clean image validate-deploy
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,6 +53,12 @@ fuzz: ## run every fuzz target for FUZZTIME (default 30s) each
 
 update-golden: ## refresh golden files
 	$(GO) test ./internal/kb/ -run Digest -update
+
+image: build ## OCI image layout of bin/ragline in bin/oci (go-containerregistry; no Docker engine needed)
+	cd deploy/imagebuild && $(GO) run . --binary $(CURDIR)/$(BIN) --out $(CURDIR)/bin/oci --version $(VERSION) --commit $(COMMIT)
+
+validate-deploy: ## validate deploy/ (image layout, Kubernetes, Argo Rollouts, Tekton) with the engines' own Go code
+	@set -e; for m in $(DEPLOY_MODULES); do echo "== $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -count=1 ./...); done
 
 clean: ## remove build output
 	rm -rf bin .ragline
