@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/ragline/ragline/internal/config"
@@ -387,4 +389,143 @@ func TestBrowserRendersInert(t *testing.T) {
 		t.Error("a link ran script")
 	}
 	shot(t, ctx, dir, "02-inert")
+}
+
+// darkMode makes the page see prefers-color-scheme: dark.
+func darkMode() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+		})
+		return err
+	})
+}
+
+// TestBrowserKeyDocumentsKeyboard runs the interface against a server
+// that requires a key: the page asks for it, asks again when it is
+// wrong, keeps it in sessionStorage only; then one good and one bad file
+// are uploaded together (each with its own outcome), a document is
+// deleted after a cancelled and a confirmed confirmation, a question is
+// asked with the keyboard alone, and the dark theme follows the system.
+func TestBrowserKeyDocumentsKeyboard(t *testing.T) {
+	const key = "rl_browser-key-0123456789abcdef0123456789"
+	cfg := config.Default()
+	cfg.Server.Keys = []config.APIKey{{Name: "browser", Hash: server.HashKey(key), Scopes: []string{"admin"}}}
+	base := startServer(t, cfg)
+	ctx := browser(t)
+	dir := outDir(t)
+	files := t.TempDir()
+	good := filepath.Join(files, "parking.md")
+	bad := filepath.Join(files, "blob.bin")
+	if err := os.WriteFile(good, []byte("# Parking\n\nParking is free for employees on level two of the garage.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte{0, 1, 2, 3, 0, 0, 0xff, 0xfe, 0, 9, 0, 0, 7}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	submitKey := func(k string) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{
+			wait(`document.querySelector('#key-dialog').open`),
+			chromedp.SetValue(chromedp.CSS("#key-input"), k),
+			chromedp.Click(chromedp.CSS(`#key-form button[type="submit"]`)),
+		}
+	}
+	step(t, ctx, dir, "01-key-prompt",
+		chromedp.Navigate(base+"/"),
+		wait(`document.querySelector('#key-dialog').open`),
+	)
+	step(t, ctx, dir, "02-key-rejected", append(submitKey("wrong-key"),
+		wait(`document.querySelector('#key-dialog').open && !document.querySelector('#key-error').hidden`))...)
+	step(t, ctx, dir, "03-key-accepted", append(submitKey(key),
+		wait(`document.body.dataset.ready === 'true'`))...)
+	if got := eval[string](t, ctx, `sessionStorage.getItem('ragline.key')`); got != key {
+		t.Errorf("sessionStorage holds %q", got)
+	}
+	if leaked := eval[bool](t, ctx, `Object.keys(localStorage).some(k => localStorage.getItem(k).includes('`+key+`')) || document.cookie.includes('`+key+`')`); leaked {
+		t.Error("the key was written to localStorage or a cookie")
+	}
+
+	step(t, ctx, dir, "04-upload-good-and-bad",
+		chromedp.Click(chromedp.CSS("#tab-docs")),
+		chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{good, bad}),
+		wait(`document.querySelector('#uploads li[data-file="parking.md"]')?.dataset.status === 'added'`),
+		wait(`document.querySelector('#uploads li[data-file="blob.bin"]')?.dataset.status === 'failed'`),
+		wait(`document.querySelectorAll('#doc-rows tr').length === 1`),
+	)
+	if msg := eval[string](t, ctx, `document.querySelector('#uploads li[data-file="blob.bin"] .up-status').textContent`); !strings.Contains(msg, "blob.bin") && !strings.Contains(msg, "unsupported") {
+		t.Errorf("the bad file's error does not say what is wrong: %q", msg)
+	}
+
+	step(t, ctx, dir, "05-delete-confirm",
+		chromedp.Click(chromedp.CSS("#doc-rows button.danger")),
+		wait(`document.querySelector('#confirm-dialog').open`),
+	)
+	step(t, ctx, dir, "06-delete-cancelled",
+		chromedp.Click(chromedp.CSS(`#confirm-dialog button[value="cancel"]`)),
+		wait(`!document.querySelector('#confirm-dialog').open`),
+	)
+	if n := eval[int](t, ctx, `fetch('/v1/collections/default/documents', {headers: {Authorization: 'Bearer ' + sessionStorage.getItem('ragline.key')}}).then(r => r.json()).then(b => b.documents.length)`); n != 1 {
+		t.Fatalf("after cancel: %d documents", n)
+	}
+	step(t, ctx, dir, "07-deleted",
+		chromedp.Click(chromedp.CSS("#doc-rows button.danger")),
+		wait(`document.querySelector('#confirm-dialog').open`),
+		chromedp.Click(chromedp.CSS("#confirm-ok")),
+		wait(`document.querySelectorAll('#doc-rows tr').length === 0`),
+	)
+	if n := eval[int](t, ctx, `fetch('/v1/collections/default/documents', {headers: {Authorization: 'Bearer ' + sessionStorage.getItem('ragline.key')}}).then(r => r.json()).then(b => b.documents.length)`); n != 0 {
+		t.Fatalf("after delete: %d documents", n)
+	}
+
+	// A new collection from the picker receives the next upload.
+	step(t, ctx, dir, "08-new-collection",
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#collection'); s.value = s.options[s.options.length - 1].value; s.dispatchEvent(new Event('change')); })()`),
+		wait(`document.querySelector('#collection-dialog').open`),
+		chromedp.SetValue(chromedp.CSS("#collection-input"), "team-a"),
+		chromedp.Click(chromedp.CSS(`#collection-form button[value="ok"]`)),
+		wait(`document.querySelector('#collection').value === 'team-a'`),
+		chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{good}),
+		wait(`document.querySelectorAll('#doc-rows tr').length === 1`),
+	)
+	if n := eval[int](t, ctx, `fetch('/v1/collections/team-a/documents', {headers: {Authorization: 'Bearer ' + sessionStorage.getItem('ragline.key')}}).then(r => r.json()).then(b => b.documents.length)`); n != 1 {
+		t.Fatalf("team-a holds %d documents", n)
+	}
+
+	// Upload again, reload (the key survives in this tab) and use only
+	// the keyboard: Tab reaches controls with a visible focus ring, Enter
+	// sends the question.
+	step(t, ctx, dir, "09-keyboard",
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#collection'); s.value = 'default'; s.dispatchEvent(new Event('change')); })()`),
+		wait(`document.querySelectorAll('#doc-rows tr').length === 0`),
+		chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{good}),
+		wait(`document.querySelectorAll('#doc-rows tr').length === 1`),
+		chromedp.Navigate(base+"/"),
+		wait(`document.body.dataset.ready === 'true' && !document.querySelector('#key-dialog').open`),
+		chromedp.KeyEvent("\t"),
+	)
+	if got := eval[string](t, ctx, `document.activeElement.className + ' ' + getComputedStyle(document.activeElement).outlineStyle`); !strings.HasPrefix(got, "skip ") || strings.HasSuffix(got, " none") {
+		t.Errorf("first Tab: focus on %q, want the skip link with a visible outline", got)
+	}
+	for i := range 3 {
+		step(t, ctx, dir, fmt.Sprintf("10-tab-%d", i+1), chromedp.KeyEvent("\t"))
+		if got := eval[string](t, ctx, `getComputedStyle(document.activeElement).outlineStyle + ' ' + document.activeElement.tagName`); strings.HasPrefix(got, "none") {
+			t.Errorf("focused control without a visible outline: %s", got)
+		}
+	}
+	step(t, ctx, dir, "11-keyboard-answer",
+		chromedp.Focus(chromedp.CSS("#composer-input")),
+		chromedp.SendKeys(chromedp.CSS("#composer-input"), "Is parking free for employees?"),
+		chromedp.KeyEvent("\r"),
+		wait(`document.querySelectorAll('.msg.assistant .feedback').length === 1`),
+	)
+	if a := eval[string](t, ctx, `document.querySelector('.msg.assistant .body').textContent`); !strings.Contains(a, "Parking is free") {
+		t.Errorf("answer: %q", a)
+	}
+
+	light := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`)
+	step(t, ctx, dir, "12-dark", darkMode(), wait(`getComputedStyle(document.body).backgroundColor !== '`+light+`'`))
+	if dark := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); dark != "rgb(18, 19, 22)" {
+		t.Errorf("dark theme background %s (light %s)", dark, light)
+	}
 }

@@ -21,7 +21,10 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+const NEW_COLLECTION = '\u0000new';
+
 const state = {
+  extraCollections: [],
   config: { default_collection: 'default', key_required: false },
   collection: '',
   sessionId: '',
@@ -75,7 +78,10 @@ async function loadCollections() {
   } catch (e) { /* shown by the views that need it */ }
   const def = state.config.default_collection;
   if (def && !names.includes(def)) names.unshift(def);
-  sel.replaceChildren(...names.map((n) => el('option', { value: n, text: n === def ? `${n} (${t('defaultCollection')})` : n })));
+  // A collection made here exists only once a document is uploaded to it.
+  for (const n of state.extraCollections) if (!names.includes(n)) names.push(n);
+  sel.replaceChildren(...names.map((n) => el('option', { value: n, text: n === def ? `${n} (${t('defaultCollection')})` : n })),
+    el('option', { value: NEW_COLLECTION, text: t('newCollectionOption') }));
   state.collection = names.includes(keep) ? keep : (def || names[0] || '');
   sel.value = state.collection;
 }
@@ -359,7 +365,7 @@ async function loadDocuments() {
     rows.replaceChildren(...res.documents.map((d) => el('tr', { dataset: { doc: d.id } },
       el('td', { class: 'doc-name', text: d.title ? `${d.source} — ${d.title}` : d.source }),
       el('td', { text: d.type }),
-      el('td', { class: 'doc-status', text: t('indexed', { n: d.chunks }) }),
+      el('td', { class: 'doc-status', text: t(d.chunks === 1 ? 'indexed1' : 'indexed', { n: d.chunks }) }),
       el('td', { class: 'num', text: fmtSize(d.size) }),
       el('td', {}, el('button', { type: 'button', class: 'btn small danger', text: t('delete'), 'aria-label': `${t('delete')} ${d.source}`, onclick: () => removeDocument(d) })))));
     $('docs-empty').hidden = res.documents.length > 0;
@@ -377,6 +383,21 @@ function confirmDialog(text) {
     dlg.addEventListener('close', () => resolve(dlg.returnValue === 'ok'), { once: true });
     dlg.showModal();
     dlg.querySelector('button[value="cancel"]').focus();
+  });
+}
+
+function newCollectionDialog() {
+  const dlg = $('collection-dialog');
+  const input = $('collection-input');
+  input.value = '';
+  dlg.returnValue = '';
+  return new Promise((resolve) => {
+    dlg.addEventListener('close', () => {
+      const v = input.value.trim();
+      resolve(dlg.returnValue === 'ok' && /^[A-Za-z0-9_.-]{1,64}$/.test(v) ? v : '');
+    }, { once: true });
+    dlg.showModal();
+    input.focus();
   });
 }
 
@@ -416,7 +437,7 @@ async function uploadFiles(files) {
         });
         j.bar.value = 100;
         j.item.dataset.status = r.status;
-        j.status.textContent = r.error ? `${t(r.status)}: ${r.error}` : `${t(r.status)} · ${t('indexed', { n: r.chunks })}`;
+        j.status.textContent = r.error ? `${t(r.status)}: ${r.error}` : `${t(r.status)} · ${t(r.chunks === 1 ? 'indexed1' : 'indexed', { n: r.chunks })}`;
         if (r.error) j.item.classList.add('failed');
       } catch (e) {
         j.item.dataset.status = 'failed';
@@ -498,7 +519,16 @@ async function init() {
   $('new-chat').addEventListener('click', () => { closeMenu(); newChat(); });
   $('tab-chat').addEventListener('click', () => showView('chat'));
   $('tab-docs').addEventListener('click', () => showView('docs'));
-  $('collection').addEventListener('change', (e) => {
+  $('collection').addEventListener('change', async (e) => {
+    if (e.target.value === NEW_COLLECTION) {
+      const name = await newCollectionDialog();
+      if (name) {
+        if (!state.extraCollections.includes(name)) state.extraCollections.push(name);
+        state.collection = name;
+        await loadCollections();
+      }
+      e.target.value = state.collection;
+    }
     state.collection = e.target.value;
     if (!$('view-docs').hidden) loadDocuments();
   });

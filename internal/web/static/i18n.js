@@ -22,7 +22,9 @@ export const strings = {
     loading: 'Loading…', indexed: 'indexed, {n} chunks', uploading: 'uploading {pct}%', processing: 'processing…',
     added: 'added', replaced: 'replaced', unchanged: 'unchanged', failed: 'failed', confirmDelete: 'Delete “{name}” and all its passages?',
     deleted: 'Deleted {name}.', error: 'Error: {error}', keyRejected: 'The key was rejected.',
-    session: '{n} turns', session1: '1 turn', untitled: 'Untitled', language: 'Language', contextBefore: '…', contextAfter: '…',
+    session: '{n} turns', session1: '1 turn', indexed1: 'indexed, 1 chunk',
+    newCollectionOption: '+ New collection…', newCollection: 'New collection',
+    collectionName: 'Name (letters, digits, “_”, “.” or “-”)', create: 'Create', untitled: 'Untitled', language: 'Language', contextBefore: '…', contextAfter: '…',
   },
   zh: {
     skipToInput: '跳到提问框', menu: '菜单', views: '视图', chat: '对话', documents: '文档',
@@ -45,7 +47,9 @@ export const strings = {
     loading: '加载中…', indexed: '已索引，{n} 个片段', uploading: '上传中 {pct}%', processing: '处理中…',
     added: '已添加', replaced: '已替换', unchanged: '未变化', failed: '失败', confirmDelete: '删除“{name}”及其全部段落？',
     deleted: '已删除 {name}。', error: '错误：{error}', keyRejected: '密钥被拒绝。',
-    session: '{n} 轮', session1: '1 轮', untitled: '无标题', language: '语言', contextBefore: '…', contextAfter: '…',
+    session: '{n} 轮', session1: '1 轮', indexed1: '已索引，1 个片段',
+    newCollectionOption: '+ 新建集合…', newCollection: '新建集合',
+    collectionName: '名称（字母、数字、“_”、“.” 或 “-”）', create: '创建', untitled: '无标题', language: '语言', contextBefore: '…', contextAfter: '…',
   },
 };
 
