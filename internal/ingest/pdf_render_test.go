@@ -132,3 +132,24 @@ func TestLocate(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRenderPDFPage renders a cited page at the server's default
+// resolution with its passage marked, as GET /v1/documents/{id}/pages/{n}.png does.
+func BenchmarkRenderPDFPage(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("testdata", "multipage.pdf"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	// The first call starts the runtime; that is not what is measured.
+	if _, err := RenderPDFPage(ctx, data, 2, 110, "Hotel per night 150 EUR"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		img, err := RenderPDFPage(ctx, data, 2, 110, "Hotel per night 150 EUR")
+		if err != nil || img.Marked == 0 {
+			b.Fatalf("%d marked, %v", img.Marked, err)
+		}
+	}
+}

@@ -314,6 +314,19 @@ func TestBrowserEndToEnd(t *testing.T) {
 		}
 	}
 
+	// Every string has both languages, and every key the page uses exists.
+	missing := eval[[]string](t, ctx, `import('/ui/i18n.js').then(({ strings }) => {
+		const en = Object.keys(strings.en), zh = Object.keys(strings.zh);
+		const used = [...document.querySelectorAll('[data-i18n],[data-i18n-label],[data-i18n-placeholder]')]
+			.flatMap(e => [e.dataset.i18n, e.dataset.i18nLabel, e.dataset.i18nPlaceholder]).filter(Boolean);
+		const same = en.filter(k => strings.en[k] === strings.zh[k] && !['assistant', 'contextBefore', 'contextAfter'].includes(k));
+		return [...en.filter(k => !zh.includes(k)).map(k => 'zh lacks ' + k), ...zh.filter(k => !en.includes(k)).map(k => 'en lacks ' + k),
+			...used.filter(k => !en.includes(k)).map(k => 'no string ' + k), ...same.map(k => 'untranslated ' + k)];
+	})`)
+	if len(missing) > 0 {
+		t.Errorf("translations: %v", missing)
+	}
+
 	step(t, ctx, dir, "12-narrow-375",
 		chromedp.EmulateViewport(375, 812),
 		wait(`document.querySelector('#menu-toggle').offsetWidth > 0`),

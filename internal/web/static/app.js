@@ -253,11 +253,10 @@ async function ask(question) {
         m.scrollIntoView({ block: 'end' });
       },
     });
-    const isNew = !state.sessionId;
     state.sessionId = resp.session_id || state.sessionId;
     finishAnswer(m, resp);
     if (resp.citations?.length) showSources(m.id, resp.citations[0].index, false);
-    if (isNew) loadSessions();
+    loadSessions(); // the list is ordered by last update
   } catch (e) {
     body.classList.remove('streaming');
     body.removeAttribute('aria-busy');
@@ -343,7 +342,20 @@ async function fillSource(card, c) {
     const mark = ctx.querySelector('mark');
     ctx.scrollTop = Math.max(0, mark.offsetTop - ctx.offsetTop - 48);
     if (doc.type === 'pdf' && c.page > 0) {
-      try { slot.append(await pageImage(c, doc)); } catch { /* the text context is enough */ }
+      try {
+        const img = await pageImage(c, doc);
+        // The page is shown at the panel's width; the button enlarges it.
+        const zoom = el('button', {
+          type: 'button', class: 'page-zoom', 'aria-pressed': 'false', 'aria-label': t('enlargePage'), title: t('enlargePage'),
+          onclick: () => {
+            const on = zoom.getAttribute('aria-pressed') !== 'true';
+            zoom.setAttribute('aria-pressed', String(on));
+            box.classList.toggle('zoomed', on);
+          },
+        }, img);
+        const box = el('div', { class: 'page-box' }, zoom);
+        slot.append(box);
+      } catch { /* the text context is enough */ }
     }
   } catch (e) {
     slot.replaceChildren(el('blockquote', { class: 'context' }, el('mark', { class: 'cited' }, c.text)));
@@ -486,6 +498,7 @@ function applyLanguage() {
   }
   for (const c of document.querySelectorAll('.fb-comment')) { c.placeholder = t('commentPlaceholder'); c.setAttribute('aria-label', t('commentPlaceholder')); }
   for (const b of document.querySelectorAll('.fb-send')) b.textContent = t('sendFeedback');
+  for (const b of document.querySelectorAll('.page-zoom')) { b.setAttribute('aria-label', t('enlargePage')); b.title = t('enlargePage'); }
   for (const s of document.querySelectorAll('.trace summary')) {
     const rows = s.parentElement.querySelectorAll('tbody tr');
     const ms = [...rows].reduce((a, r) => a + parseFloat(r.children[1].textContent), 0);
