@@ -34,6 +34,9 @@ type Request struct {
 	History []schema.Message
 	// OnDelta, when set, receives pieces of the answer as they are made.
 	OnDelta func(text string) error
+	// MayUse, when set, says whether the caller may read a collection; a
+	// rule that routes to another collection is held to it.
+	MayUse func(collection string) error
 }
 
 // Options configure an Agent.

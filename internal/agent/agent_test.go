@@ -401,3 +401,22 @@ func TestFeedBackAndClassify(t *testing.T) {
 		t.Errorf("steps %s", got)
 	}
 }
+
+// TestModelCannotWidenCollection pins the model's searches to the
+// collection the question was asked about.
+func TestModelCannotWidenCollection(t *testing.T) {
+	cfg := config.Default()
+	cfg.Agent.Tools = []string{"search_documents"}
+	chat := &script{reply: func(n int, req model.ChatRequest) model.ChatResponse {
+		if n == 1 {
+			return toolCall("c1", "search_documents", `{"query":"salaries","collection":"secret"}`)
+		}
+		return say("done")
+	}}
+	a, _, _ := newAgent(t, cfg, chat)
+	resp := mustRun(t, a, "What do the documents say about parking?")
+	ts, _ := step(resp, "tool")
+	if ts.Detail["arguments"] != `{"collection":"default","query":"salaries"}` || ts.Detail["outcome"] != "ok" {
+		t.Errorf("tool step %v", ts.Detail)
+	}
+}

@@ -27,6 +27,11 @@ func (a *Agent) execute(ctx context.Context, tr *tracer, req Request, p Percepti
 	case ActionModel:
 		return a.loop(ctx, tr, req, p)
 	}
+	if d.Collection != req.Collection && req.MayUse != nil {
+		if err := req.MayUse(d.Collection); err != nil {
+			return schema.Response{}, err
+		}
+	}
 	return a.retrieve(ctx, req, p, d.Collection, d.TopK)
 }
 

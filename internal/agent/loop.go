@@ -68,6 +68,9 @@ func (a *Agent) loop(ctx context.Context, tr *tracer, req Request, p Perception)
 		msgs = append(msgs, resp.Message)
 		for _, c := range resp.Message.ToolCalls {
 			t1 := time.Now()
+			if c.Name == "search_documents" {
+				c.Arguments = pinCollection(c.Arguments, req.Collection)
+			}
 			out, err := a.tools.CallAllowed(ctx, allowed, c.Name, json.RawMessage(c.Arguments))
 			detail := map[string]any{"tool": c.Name, "by": "model", "arguments": tool.Redact(json.RawMessage(c.Arguments)), "outcome": tool.OutcomeOf(err)}
 			var content string
@@ -87,6 +90,22 @@ func (a *Agent) loop(ctx context.Context, tr *tracer, req Request, p Perception)
 			msgs = append(msgs, model.Message{Role: "tool", ToolCallID: c.ID, Name: c.Name, Content: content})
 		}
 	}
+}
+
+// pinCollection sets the collection of a search_documents call to the one
+// the question was asked about: the caller was allowed that collection,
+// and a model (or a document it read) must not widen it.
+func pinCollection(args, collection string) string {
+	var m map[string]any
+	if json.Unmarshal([]byte(args), &m) != nil || m == nil {
+		return args // the schema check reports it
+	}
+	m["collection"] = collection
+	b, err := json.Marshal(m)
+	if err != nil {
+		return args
+	}
+	return string(b)
 }
 
 // numberHits gives each search_documents hit a ref number continuing

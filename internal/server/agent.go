@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"time"
 
 	"github.com/ragline/ragline/internal/agent"
@@ -85,4 +86,10 @@ func (o observedAgent) Run(ctx context.Context, req agent.Request) (schema.Respo
 		o.m.ObserveStage(st.Step, time.Duration(st.DurationMS*float64(time.Millisecond)))
 	}
 	return resp, err
+}
+
+// mayUse holds a rule's collection override to the collections the
+// caller's key may use.
+func (s *Server) mayUse(r *http.Request) func(collection string) error {
+	return func(collection string) error { return s.allowCollection(r, "collection", collection) }
 }

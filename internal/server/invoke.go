@@ -104,7 +104,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		resp, err := s.agent.Run(r.Context(), agent.Request{Collection: in.Collection, Question: in.Question})
+		resp, err := s.agent.Run(r.Context(), agent.Request{Collection: in.Collection, Question: in.Question, MayUse: s.mayUse(r)})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -127,6 +127,21 @@ func (s *Server) invokeTool(w http.ResponseWriter, r *http.Request, name string,
 		s.writeError(w, r, &apiError{status: http.StatusForbidden, Type: "forbidden", Field: "target",
 			Message: fmt.Sprintf("key %q may not invoke tool %q (needs the admin scope or tools.invoke.%s)", c.name, name, name)})
 		return
+	}
+	// A tool that takes a collection (search_documents) is held to the
+	// collections the caller's key may use, like every other route.
+	var in struct {
+		Collection *string `json:"collection"`
+	}
+	if json.Unmarshal(input, &in) == nil && (in.Collection != nil || name == "search_documents") {
+		coll := ""
+		if in.Collection != nil {
+			coll = *in.Collection
+		}
+		if err := s.allowCollection(r, "input.collection", coll); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	start := time.Now()
 	out, err := s.tools.Call(r.Context(), name, input)

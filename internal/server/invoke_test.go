@@ -13,7 +13,7 @@ import (
 // bad arguments get a 400 naming the problem; every call is counted.
 func TestInvokeTools(t *testing.T) {
 	srv, _, _ := keyedServer(t, func(c *config.Config) {
-		c.Tools.Invoke = map[string][]string{"calculator": {"reader"}}
+		c.Tools.Invoke = map[string][]string{"calculator": {"reader"}, "search_documents": {"scoped"}}
 	})
 	cases := []struct {
 		name   string
@@ -29,6 +29,9 @@ func TestInvokeTools(t *testing.T) {
 		{"schema violation", rootKey, `{"target":"calculator","input":{"expr":"1"}}`, 400, "invalid arguments"},
 		{"tool error", rootKey, `{"target":"calculator","input":{"expression":"1/0"}}`, 502, "division by zero"},
 		{"host off the list", rootKey, `{"target":"http_request","input":{"url":"http://evil.example/"}}`, 403, "allowed_hosts"},
+		{"key's own collection", scopedKey, `{"target":"search_documents","input":{"query":"parking"}}`, 200, "Parking is free"},
+		{"collection the key may not use", scopedKey, `{"target":"search_documents","input":{"query":"salary","collection":"hr"}}`, 403, `may not use collection \"hr\"`},
+		{"admin, any collection", rootKey, `{"target":"search_documents","input":{"query":"salary","collection":"hr"}}`, 200, "Salary reviews"},
 		{"unknown target", rootKey, `{"target":"rm_rf","input":{}}`, 400, "calculator"},
 	}
 	for _, c := range cases {
@@ -78,5 +81,23 @@ func TestChatRoutesThroughAgent(t *testing.T) {
 		if !strings.Contains(m, want) {
 			t.Errorf("missing %s", want)
 		}
+	}
+}
+
+// TestRuleCollectionHeldToKey routes a question to another collection by
+// rule: a key limited to the default collection is refused, not served
+// from a collection it may not read.
+func TestRuleCollectionHeldToKey(t *testing.T) {
+	srv, _, _ := keyedServer(t, func(c *config.Config) {
+		c.Agent.Rules = []config.RuleConfig{{Name: "hr", When: config.RuleMatch{Keywords: []string{"salary"}}, Action: "retrieve", Collection: "hr"}}
+	})
+	body := jsonBody(`{"message":"When are salary reviews?"}`)
+	resp, out := send(t, srv.URL, request{method: "POST", path: "/v1/chat", header: bearer(scopedKey), body: body})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(mustJSON(out), `may not use collection \"hr\"`) {
+		t.Errorf("scoped key: %d %s", resp.StatusCode, mustJSON(out))
+	}
+	resp, out = send(t, srv.URL, request{method: "POST", path: "/v1/chat", header: bearer(rootKey), body: body})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(mustJSON(out), "every March") {
+		t.Errorf("admin key: %d %s", resp.StatusCode, mustJSON(out))
 	}
 }

@@ -355,7 +355,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		s.streamCompletionLive(w, r, req, conv, collection)
 		return
 	}
-	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: collection, Question: conv.question, History: conv.history})
+	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: collection, Question: conv.question, History: conv.history, MayUse: s.mayUse(r)})
 	if err != nil {
 		// Errors keep their status code: nothing has been sent yet.
 		s.writeError(w, r, err)

@@ -312,7 +312,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: req.Collection, Question: req.Message, History: history})
+	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: req.Collection, Question: req.Message, History: history, MayUse: s.mayUse(r)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -65,7 +65,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequ
 		}
 	}
 	resp, err := s.agent.Run(r.Context(), agent.Request{
-		Collection: req.Collection, Question: req.Message, History: history,
+		Collection: req.Collection, Question: req.Message, History: history, MayUse: s.mayUse(r),
 		OnDelta: func(text string) error {
 			if start(); out == nil {
 				return nil // no streaming: the whole response follows
