@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,15 +60,20 @@ func startServer(t *testing.T, cfg *config.Config, dirs ...string) string {
 	return srv.URL
 }
 
-// browser starts headless Chromium for one test; the window is wide
-// enough for the three-column layout.
-func browser(t *testing.T) context.Context {
+// browser starts headless Chromium for one test, in the English locale;
+// the window is wide enough for the three-column layout.
+func browser(t *testing.T) context.Context { return browserIn(t, "en-US") }
+
+// browserIn starts headless Chromium with the locale lang. Any exception
+// the page does not catch fails the test.
+func browserIn(t *testing.T, lang string) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("lang", "en-US"),
+		chromedp.Flag("lang", lang),
+		chromedp.Flag("accept-lang", lang),
 		chromedp.WindowSize(1400, 1000),
 		chromedp.UserDataDir(t.TempDir()),
 	}
@@ -77,6 +83,28 @@ func browser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx); err != nil { // start the browser
 		t.Fatal(err)
 	}
+	messages := chromedp.Console(ctx)
+	var mu sync.Mutex
+	var thrown []string
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.IsException() {
+				mu.Lock()
+				thrown = append(thrown, m.String())
+				mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range thrown {
+			t.Errorf("uncaught in the page: %s", e)
+		}
+	})
 	return ctx
 }
 
@@ -353,16 +381,21 @@ func TestBrowserRendersInert(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := startServer(t, config.Default(), docs)
-	ctx := browser(t)
+	// A Chinese browser gets the Chinese interface without asking.
+	ctx := browserIn(t, "zh-CN")
 	dir := outDir(t)
 
-	step(t, ctx, dir, "01-hostile-answer", append([]chromedp.Action[chromedp.Void]{
-		chromedp.Navigate(base + "/"),
+	step(t, ctx, dir, "00-chinese-by-default",
+		chromedp.Navigate(base+"/"),
 		wait(`document.body.dataset.ready === 'true'`),
-	}, append(askUI("When does the vault password rotate?", 1),
+	)
+	if got := eval[string](t, ctx, `document.documentElement.lang + ' ' + document.querySelector('#send').textContent`); got != "zh-CN 发送" {
+		t.Errorf("a zh-CN browser sees %q, want the Chinese interface", got)
+	}
+	step(t, ctx, dir, "01-hostile-answer", append(askUI("When does the vault password rotate?", 1),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('.msg.assistant button.cite').click()`),
 		wait(`(() => { const m = document.querySelector('.source.focused mark.cited'); return m && m.textContent.length > 0; })()`),
-	)...)...)
+	)...)
 
 	// The payload reached the page as text, in the answer or the passage.
 	shown := eval[string](t, ctx, `document.querySelector('#messages').textContent + document.querySelector('#source-list').textContent`)
@@ -490,6 +523,29 @@ func TestBrowserKeyDocumentsKeyboard(t *testing.T) {
 	if n := eval[int](t, ctx, `fetch('/v1/collections/default/documents', {headers: {Authorization: 'Bearer ' + sessionStorage.getItem('ragline.key')}}).then(r => r.json()).then(b => b.documents.length)`); n != 0 {
 		t.Fatalf("after delete: %d documents", n)
 	}
+
+	// Files dropped on the drop zone are uploaded like chosen ones.
+	step(t, ctx, dir, "07-dropped",
+		chromedp.Evaluate[chromedp.Void](`(() => {
+			const dt = new DataTransfer();
+			dt.items.add(new File(['# Lunch\n\nLunch is served from noon in the cafeteria.\n'], 'lunch.md', { type: 'text/markdown' }));
+			dt.items.add(new File(['# Bikes\n\nBikes go in the rack by the north door.\n'], 'bikes.md', { type: 'text/markdown' }));
+			const dz = document.querySelector('#dropzone');
+			dz.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+			dz.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+		})()`),
+		wait(`document.querySelector('#uploads li[data-file="lunch.md"]')?.dataset.status === 'added' && document.querySelector('#uploads li[data-file="bikes.md"]')?.dataset.status === 'added'`),
+		wait(`document.querySelectorAll('#doc-rows tr').length === 2`),
+	)
+	for range 2 {
+		step(t, ctx, dir, "07-dropped-deleted",
+			chromedp.Click(chromedp.CSS("#doc-rows button.danger")),
+			wait(`document.querySelector('#confirm-dialog').open`),
+			chromedp.Click(chromedp.CSS("#confirm-ok")),
+			wait(`!document.querySelector('#confirm-dialog').open`),
+		)
+	}
+	step(t, ctx, dir, "07-empty", wait(`document.querySelectorAll('#doc-rows tr').length === 0`))
 
 	// A new collection from the picker receives the next upload.
 	step(t, ctx, dir, "08-new-collection",
