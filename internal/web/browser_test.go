@@ -23,6 +23,7 @@ import (
 
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/kb"
+	"github.com/ragline/ragline/internal/model/modeltest"
 	"github.com/ragline/ragline/internal/server"
 )
 
@@ -596,5 +597,51 @@ func TestBrowserKeyDocumentsKeyboard(t *testing.T) {
 	step(t, ctx, dir, "12-dark", darkMode(), wait(`getComputedStyle(document.body).backgroundColor !== '`+light+`'`))
 	if dark := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); dark != "rgb(18, 19, 22)" {
 		t.Errorf("dark theme background %s (light %s)", dark, light)
+	}
+}
+
+// TestBrowserStreamsModelTokens answers with a language model (a scripted
+// OpenAI-compatible server that streams three characters at a time): the
+// page receives many small deltas, and the final rendering comes from the
+// done event — Markdown formatted, the citation a button, the model's raw
+// HTML inert.
+func TestBrowserStreamsModelTokens(t *testing.T) {
+	const reply = "**Parking** is free for employees on level two [1].\n\n- no fee <b onclick=\"window.__pwned=1\">raw</b>\n- badge needed"
+	llm := modeltest.New(t)
+	llm.Chat = func(modeltest.ChatRequest) modeltest.Reply { return modeltest.Reply{Text: reply} }
+	cfg, err := config.Parse("ragline.yaml", []byte("models:\n  chat: {provider: openai, base_url: "+llm.URL+"/v1, model: scripted, max_retries: 0}\ngenerator: {kind: llm}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := t.TempDir()
+	if err := os.WriteFile(filepath.Join(docs, "parking.md"), []byte("# Parking\n\nParking is free for employees on level two of the garage.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := startServer(t, cfg, docs)
+	ctx := browser(t)
+	dir := outDir(t)
+	step(t, ctx, dir, "01-streamed", append([]chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/"),
+		wait(`document.body.dataset.ready === 'true'`),
+	}, askUI("Is parking free for employees?", 1)...)...)
+
+	if n := eval[int](t, ctx, `Number(document.querySelector('.msg.assistant').dataset.deltas || 0)`); n < 20 {
+		t.Errorf("%d delta events, want one per few characters", n)
+	}
+	body := `document.querySelector('.msg.assistant .body')`
+	if got := eval[string](t, ctx, body+`.querySelector('strong')?.textContent || ''`); got != "Parking" {
+		t.Errorf("bold: %q", got)
+	}
+	if n := eval[int](t, ctx, body+`.querySelectorAll('li').length`); n != 2 {
+		t.Errorf("%d list items, want 2", n)
+	}
+	if got := eval[string](t, ctx, body+`.querySelector('button.cite')?.dataset.cite || ''`); got != "1" {
+		t.Errorf("citation marker: %q", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('.msg.assistant b, .msg.assistant [onclick]').length`); n != 0 || !strings.Contains(eval[string](t, ctx, body+`.textContent`), "<b onclick=") {
+		t.Errorf("the model's HTML became %d elements or vanished", n)
+	}
+	if tokens := eval[bool](t, ctx, `document.querySelector('.msg.assistant details.trace').textContent.includes('llm')`); !tokens {
+		t.Error("the trace does not show the model step")
 	}
 }

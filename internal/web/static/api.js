@@ -6,9 +6,12 @@ const KEY = 'ragline.key';
 /** ApiError carries the API's error shape and the HTTP status. */
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.error?.message || `HTTP ${status}`);
+    // The API wraps errors in {"error": {...}}; an SSE error event may
+    // carry the inner object alone.
+    const e = body?.error ?? body;
+    super(e?.message || `HTTP ${status}`);
     this.status = status;
-    this.type = body?.error?.type || '';
+    this.type = e?.type || '';
   }
 }
 

@@ -247,8 +247,14 @@ async function ask(question) {
   $send.disabled = true;
   try {
     const resp = await api.chatStream({ message: question, session_id: state.sessionId || undefined, collection: state.collection || undefined }, {
+      // Until the answer starts, the line under the question names the
+      // step the pipeline has reached.
+      step: (s) => {
+        if (!text && s?.step) body.replaceChildren(el('p', { class: 'muted', text: `${t('thinking')} ${s.step}` }));
+      },
       delta: (d) => {
         text += d.text || '';
+        m.dataset.deltas = String(Number(m.dataset.deltas || 0) + 1);
         body.replaceChildren(renderMarkdown(text));
         m.scrollIntoView({ block: 'end' });
       },
