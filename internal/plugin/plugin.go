@@ -3,6 +3,7 @@ package plugin
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,6 +114,9 @@ func (p *Plugin) Call(ctx context.Context, args json.RawMessage) (json.RawMessag
 		WithSysWalltime().
 		WithSysNanotime().
 		WithSysNanosleep().
+		// Without this, wazero's random source is deterministic: a module
+		// making a token or a nonce would make the same one every call.
+		WithRandSource(rand.Reader).
 		WithArgs(p.cfg.Name)
 	if p.cfg.ReadDir != "" {
 		mc = mc.WithFSConfig(wazero.NewFSConfig().WithReadOnlyDirMount(p.cfg.ReadDir, "/data"))

@@ -224,6 +224,13 @@ func TestSandbox(t *testing.T) {
 			t.Errorf("flood: %v", err)
 		}
 	})
+	t.Run("random", func(t *testing.T) {
+		a, errA := call(t, p, `{"do":"rand"}`)
+		b, errB := call(t, p, `{"do":"rand"}`)
+		if errA != nil || errB != nil || a["rand"] == b["rand"] {
+			t.Errorf("two calls drew the same random bytes: %v %v", a, b)
+		}
+	})
 	t.Run("still works", func(t *testing.T) {
 		if m, err := call(t, p, `{"do":"echo"}`); err != nil || m["do"] != "echo" {
 			t.Errorf("after all that: %v %v", m, err)

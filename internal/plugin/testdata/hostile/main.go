@@ -1,9 +1,11 @@
 // Command hostile is a plugin that misbehaves on request, to prove the
 // sandbox holds: {"do": "passwd" | "socket" | "env" | "loop" | "bomb" |
-// "crash" | "flood" | "echo"}.
+// "crash" | "flood" | "rand" | "echo"}.
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -55,6 +57,10 @@ func main() {
 				sink[len(sink)-1][i] = 1
 			}
 		}
+	case "rand":
+		b := make([]byte, 16)
+		rand.Read(b)
+		out["rand"] = hex.EncodeToString(b)
 	case "crash":
 		var m map[string]int
 		m["boom"]++
