@@ -23,7 +23,15 @@ func (k *KB) Retrieve(ctx context.Context, collection, query string, n int) (sea
 	if collection == "" {
 		collection = k.cfg.Collection
 	}
-	return k.lexical.Retrieve(ctx, collection, query, n)
+	if k.cfg.Retrieval.Mode == "lexical" && k.models.Reranker == nil {
+		return k.lexical.Retrieve(ctx, collection, query, n)
+	}
+	// Vector or hybrid retrieval (and reranking) as configured, without
+	// the model calls of query understanding.
+	q := strings.TrimSpace(norm.NFKC.String(query))
+	p := Perception{Question: q, Standalone: q, Terms: weighted(k.analyzer.Terms(q))}
+	r, err := k.retrieveFused(ctx, collection, p, n)
+	return r.res, err
 }
 
 // AskRequest is one question and how to answer it.

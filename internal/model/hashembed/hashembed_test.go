@@ -44,3 +44,17 @@ func TestEmbedder(t *testing.T) {
 		t.Error("cancelled context ignored")
 	}
 }
+
+func TestWithIDF(t *testing.T) {
+	base := New(words{}, 512)
+	// "cell" is in every reference document, "apoptosis" in one.
+	e := base.WithIDF(map[string]int{"cell": 100, "apoptosis": 1}, 100)
+	if e.ID() == base.ID() || base.idf != nil {
+		t.Fatalf("ids %s %s, base changed: %v", e.ID(), base.ID(), base.idf != nil)
+	}
+	v, _ := e.Embed(context.Background(), []string{"cell apoptosis", "cell growth", "apoptosis pathway"})
+	// Sharing the rare term counts for more than sharing the common one.
+	if cos(v[0], v[2]) <= cos(v[0], v[1]) {
+		t.Errorf("rare shared term %f, common shared term %f", cos(v[0], v[2]), cos(v[0], v[1]))
+	}
+}
