@@ -51,6 +51,9 @@ func TestAgentGood(t *testing.T) {
 	if got := cfg.Agent.Rules[1].Arguments["expression"]; got != `{{.Group "expr"}}` {
 		t.Errorf("arguments %v", cfg.Agent.Rules[1].Arguments)
 	}
+	if cfg, err := Load("../../examples/agent/tool-calling.yaml"); err != nil || len(cfg.Agent.Tools) != 3 || cfg.Agent.MaxToolOutput != 8<<10 {
+		t.Errorf("tool-calling example: %v", err)
+	}
 	cfg, err = Parse("/etc/ragline/ragline.yaml", []byte(`plugins:
   - name: stats
     path: plugins/stats.wasm
@@ -73,5 +76,21 @@ agent:
 	}
 	if s := cfg.MCP.Servers[0]; time.Duration(s.Timeout) != DefaultMCPTimeout || s.Risk != "medium" {
 		t.Errorf("mcp server %+v", s)
+	}
+}
+
+// TestAgentNeedsChatModel rejects settings that only a chat model acts on
+// when none is configured.
+func TestAgentNeedsChatModel(t *testing.T) {
+	_, err := Parse("x.yaml", []byte(`agent:
+  classify_intents: true
+  tools: [calculator]
+  intents: [{name: a, keywords: [a]}]
+  rules: [{when: {intents: [a]}, action: tool, tool: calculator, feed_back: true}]
+`))
+	for _, want := range []string{"agent.classify_intents: needs models.chat", "agent.tools: needs models.chat", "agent.rules[0].feed_back: needs models.chat"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
 	}
 }

@@ -138,6 +138,20 @@ func (c *Config) validateAgent(add func(field, format string, args ...any)) {
 			add(f+".action", `must be one of "retrieve", "tool", "respond", "handoff", got %q`, r.Action)
 		}
 	}
+	// What needs a chat model says so, rather than silently doing nothing.
+	if !c.Models.Chat.Configured() {
+		if a.ClassifyIntents {
+			add("agent.classify_intents", "needs models.chat")
+		}
+		if len(a.Tools) > 0 {
+			add("agent.tools", "needs models.chat (the model that chooses among them)")
+		}
+		for i, r := range a.Rules {
+			if r.FeedBack {
+				add(fmt.Sprintf("agent.rules[%d].feed_back", i), "needs models.chat")
+			}
+		}
+	}
 	for i, t := range a.Tools {
 		if !ValidToolName(t) {
 			add(fmt.Sprintf("agent.tools[%d]", i), "invalid tool name %q", t)
