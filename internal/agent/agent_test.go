@@ -324,7 +324,11 @@ func TestLoopBounds(t *testing.T) {
 	cfg.Agent.MaxSteps = 3
 	chat := &script{reply: busy}
 	a, c, _ := newAgent(t, cfg, chat)
-	resp := mustRun(t, a, "keep calculating")
+	var streamed strings.Builder
+	resp, err := a.Run(context.Background(), Request{Question: "keep calculating", OnDelta: func(s string) error { streamed.WriteString(s); return nil }})
+	if err != nil || streamed.String() != "final answer" {
+		t.Fatalf("streamed %q, %v", streamed.String(), err)
+	}
 	if len(chat.reqs) != 4 || len(chat.reqs[3].Tools) != 0 || resp.Answer != "final answer" {
 		t.Errorf("%d model calls (want 3 with tools, 1 without), answer %q", len(chat.reqs), resp.Answer)
 	}

@@ -40,7 +40,14 @@ func (a *Agent) loop(ctx context.Context, tr *tracer, req Request, p Perception)
 			creq.Tools = specs
 		}
 		t0 := time.Now()
-		resp, err := a.chat.Chat(ctx, creq)
+		var resp model.ChatResponse
+		var err error
+		if final {
+			// The last round has no tools: its text is the answer, streamed.
+			resp, err = a.chat.Stream(ctx, creq, emitter(req))
+		} else {
+			resp, err = a.chat.Chat(ctx, creq)
+		}
 		if err != nil {
 			return schema.Response{}, err
 		}
@@ -54,8 +61,10 @@ func (a *Agent) loop(ctx context.Context, tr *tracer, req Request, p Perception)
 			tr.step("generate", t0, map[string]any{"generator": "model", "round": round, "tokens": spent,
 				"finish_reason": resp.FinishReason, "citations": len(cites)})
 			answer := resp.Message.Content
-			if err := a.emit(req, answer); err != nil {
-				return schema.Response{}, err
+			if !final {
+				if err := a.emit(req, answer); err != nil {
+					return schema.Response{}, err
+				}
 			}
 			return a.stamp(ctx, schema.Response{Answer: answer, Citations: cites, NoAnswer: answer == ""})
 		}
