@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -56,5 +57,19 @@ func TestMMR(t *testing.T) {
 	got = MMR(hits, 2, 1, vec)
 	if len(got) != 2 || got[0].Hit.Chunk.ID != "a" || got[1].Hit.Chunk.ID != "b" {
 		t.Errorf("mmr 1: %v", got)
+	}
+}
+
+// BenchmarkFuseRRF fuses two lists of 50 hits that share half their
+// chunks, the default hybrid candidate depth.
+func BenchmarkFuseRRF(b *testing.B) {
+	var lex, vec []schema.Hit
+	for i := range 50 {
+		lex = append(lex, h(fmt.Sprintf("c%d", i), float64(50-i)))
+		vec = append(vec, h(fmt.Sprintf("c%d", i+25), 1/float64(i+1)))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		FuseRRF(60, RankedList{Name: "lexical", Weight: 1, Hits: lex}, RankedList{Name: "vector", Weight: 1, Hits: vec})
 	}
 }
