@@ -1,6 +1,8 @@
 package kube
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -172,5 +174,73 @@ func TestRollout(t *testing.T) {
 		if p.deployment.Spec.Template.Labels[k] != v {
 			t.Errorf("Service %s selector %s=%s does not match the pods", canarySvc, k, v)
 		}
+	}
+}
+
+// TestReleaseImagePin renders the kustomization that the pipeline's deploy
+// step writes (the overlay plus an images: entry with the built digest) and
+// checks the new image reaches both the pods and the evaluation gate Job,
+// so the gate evaluates the release it gates.
+func TestReleaseImagePin(t *testing.T) {
+	for _, env := range envs {
+		t.Run(env, func(t *testing.T) {
+			// The deploy step writes deploy/kubernetes/release/kustomization.yaml
+			// in the checkout; here the same in a copy of deploy/.
+			root := t.TempDir()
+			copyTree(t, filepath.Join(repo, "deploy/kubernetes"), filepath.Join(root, "deploy/kubernetes"))
+			copyTree(t, filepath.Join(repo, "deploy/rollouts"), filepath.Join(root, "deploy/rollouts"))
+			dir := filepath.Join(root, "deploy/kubernetes/release")
+			const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+			k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../overlays/" + env +
+				"\nimages:\n  - name: ghcr.io/ragline/ragline\n    newName: registry.example.com/ragline\n    digest: " + digest + "\n"
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			objs, err := Render(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "registry.example.com/ragline@" + digest
+			d := one[*appsv1.Deployment](t, objs, "Deployment", "ragline")
+			if got := d.Spec.Template.Spec.Containers[0].Image; got != want {
+				t.Errorf("Deployment image %q, want %q", got, want)
+			}
+			for _, o := range find(objs, "AnalysisTemplate", "") {
+				for _, m := range o.Typed.(*v1alpha1.AnalysisTemplate).Spec.Metrics {
+					if m.Provider.Job == nil {
+						continue
+					}
+					for _, c := range m.Provider.Job.Spec.Template.Spec.Containers {
+						if c.Image != want {
+							t.Errorf("%s job container %s image %q, want %q", o, c.Name, c.Image, want)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
