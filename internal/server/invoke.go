@@ -115,6 +115,32 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// mayInvoke reports whether the caller may call tool name directly: open
+// mode, the admin scope, or a key listed for it under tools.invoke.
+func (s *Server) mayInvoke(r *http.Request, name string) bool {
+	c := callerFrom(r.Context())
+	return c == nil || c.can(scopeAdmin) || slices.Contains(s.opts.Config.Tools.Invoke[name], c.name)
+}
+
+// listTools lists the registered tools: what /v1/invoke accepts.
+func (s *Server) listTools(w http.ResponseWriter, r *http.Request) {
+	type toolInfo struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		Parameters  json.RawMessage `json:"parameters"`
+		Risk        string          `json:"risk"`
+		TimeoutMS   int64           `json:"timeout_ms"`
+		Invocable   bool            `json:"invocable"`
+	}
+	out := []toolInfo{}
+	for _, name := range s.tools.Names() {
+		spec, _ := s.tools.Spec(name)
+		out = append(out, toolInfo{Name: name, Description: spec.Description, Parameters: spec.Parameters, Risk: spec.Risk,
+			TimeoutMS: spec.Timeout.Milliseconds(), Invocable: s.mayInvoke(r, name)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tools": out})
+}
+
 // invokeTool calls a registered tool by name with input as its arguments.
 // A key needs the admin scope or to be listed for the tool under
 // tools.invoke; in open mode every tool may be called.
@@ -123,7 +149,7 @@ func (s *Server) invokeTool(w http.ResponseWriter, r *http.Request, name string,
 		s.writeError(w, r, badRequest("target", "unknown target %q (want \"retrieve\", \"answer\" or a tool: %s)", name, strings.Join(s.tools.Names(), ", ")))
 		return
 	}
-	if c := callerFrom(r.Context()); c != nil && !c.can(scopeAdmin) && !slices.Contains(s.opts.Config.Tools.Invoke[name], c.name) {
+	if c := callerFrom(r.Context()); !s.mayInvoke(r, name) {
 		s.writeError(w, r, &apiError{status: http.StatusForbidden, Type: "forbidden", Field: "target",
 			Message: fmt.Sprintf("key %q may not invoke tool %q (needs the admin scope or tools.invoke.%s)", c.name, name, name)})
 		return

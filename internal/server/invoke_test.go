@@ -42,6 +42,18 @@ func TestInvokeTools(t *testing.T) {
 			}
 		})
 	}
+	for key, want := range map[string]string{readerKey: "calculator", rootKey: "calculator,current_time,http_request,search_documents"} {
+		resp, out := send(t, srv.URL, request{method: "GET", path: "/v1/tools", header: bearer(key)})
+		var may []string
+		for _, tl := range out["tools"].([]any) {
+			if m := tl.(map[string]any); m["invocable"] == true && m["parameters"] != nil && m["risk"] != "" {
+				may = append(may, m["name"].(string))
+			}
+		}
+		if resp.StatusCode != http.StatusOK || strings.Join(may, ",") != want {
+			t.Errorf("GET /v1/tools: %d, invocable %v, want %s", resp.StatusCode, may, want)
+		}
+	}
 	m := scrape(t, srv.URL)
 	for _, want := range []string{
 		`ragline_tool_calls_total{outcome="ok",tool="calculator"} 2`,

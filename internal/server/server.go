@@ -124,6 +124,7 @@ func New(k KnowledgeBase, o Options) *Server {
 	s.mux.HandleFunc("GET /openapi.json", s.openAPI)
 	s.v1("POST /v1/chat", scopeChat, s.chat)
 	s.v1("POST /v1/invoke", scopeChat, s.invoke)
+	s.v1("GET /v1/tools", scopeChat, s.listTools)
 	s.v1("GET /v1/collections", scopeChat, s.listCollections)
 	s.v1("GET /v1/collections/{collection}/documents", scopeChat, s.listDocuments)
 	s.v1("POST /v1/collections/{collection}/documents", scopeIngest, s.uploadDocuments)
