@@ -83,24 +83,26 @@ func closePDFium() error {
 	return pdfPool.pool.Close()
 }
 
-// loadPDF extracts the text layer of a PDF page by page with PDFium. Each
-// page's text is split into paragraphs whose blocks carry the page number.
-// A password-protected PDF fails with ErrEncrypted, one PDFium cannot open
-// with ErrCorrupt, and one without text on any page (a scan) with ErrNoText.
-func loadPDF(ctx context.Context, data []byte, lim Limits) (doc schema.Document, err error) {
+// withPDF opens a PDF on the PDFium worker and runs fn with the document
+// and its page count. Cancelling ctx interrupts PDFium mid-call: the
+// worker is killed and the pool starts a fresh one for the next document.
+// fn sets *killed when a call failed in a way that leaves the worker's
+// state unknown (not PDFium's own answer about the document); such a
+// worker, like one after a panic or a WebAssembly trap, is replaced
+// rather than reused. A password-protected PDF fails with ErrEncrypted,
+// one PDFium cannot open with ErrCorrupt.
+func withPDF(ctx context.Context, data []byte, fn func(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, pages int, killed *bool) error) (err error) {
 	pool, err := pdfiumPool()
 	if err != nil {
-		return schema.Document{}, err
+		return err
 	}
 	inst, err := pool.GetInstanceWithContext(ctx)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return schema.Document{}, ctxErr
+			return ctxErr
 		}
-		return schema.Document{}, fmt.Errorf("pdfium: %w", err)
+		return fmt.Errorf("pdfium: %w", err)
 	}
-	// Cancelling ctx interrupts PDFium mid-call: the worker is killed and
-	// the pool starts a fresh one for the next document.
 	killed := false
 	stop := context.AfterFunc(ctx, func() { _ = inst.Kill() })
 	defer func() {
@@ -109,14 +111,12 @@ func loadPDF(ctx context.Context, data []byte, lim Limits) (doc schema.Document,
 		case !stop():
 			killed = true
 		case r != nil || killed:
-			// After a panic or a WebAssembly trap the worker's state is
-			// unknown; replace it rather than reuse it.
 			_ = inst.Kill()
 		default:
 			_ = inst.Close()
 		}
 		if r != nil {
-			doc, err = schema.Document{}, fmt.Errorf("%w: pdfium panic: %v", ErrCorrupt, r)
+			err = fmt.Errorf("%w: pdfium panic: %v", ErrCorrupt, r)
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil && err != nil {
 			err = ctxErr
@@ -126,7 +126,7 @@ func loadPDF(ctx context.Context, data []byte, lim Limits) (doc schema.Document,
 	opened, err := inst.OpenDocument(&requests.OpenDocument{File: &data})
 	if err != nil {
 		killed = !isPDFiumError(err)
-		return schema.Document{}, pdfOpenError(err)
+		return pdfOpenError(err)
 	}
 	d := opened.Document
 	defer func() { _, _ = inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: d}) }()
@@ -134,53 +134,66 @@ func loadPDF(ctx context.Context, data []byte, lim Limits) (doc schema.Document,
 	count, err := inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: d})
 	if err != nil {
 		killed = true
-		return schema.Document{}, fmt.Errorf("%w: pdfium: page count: %w", ErrCorrupt, err)
+		return fmt.Errorf("%w: pdfium: page count: %w", ErrCorrupt, err)
 	}
-	pages := count.PageCount
-	if pages > lim.MaxPages {
-		return schema.Document{}, fmt.Errorf("%w: %d pages, limit %d", ErrTooLarge, pages, lim.MaxPages)
-	}
+	return fn(inst, d, count.PageCount, &killed)
+}
 
-	var lines []pdfLine
-	chars := 0
-	for i := range pages {
-		if err := ctx.Err(); err != nil {
-			return schema.Document{}, err
+// loadPDF extracts the text layer of a PDF page by page with PDFium. Each
+// page's text is split into paragraphs whose blocks carry the page number.
+// A password-protected PDF fails with ErrEncrypted, one PDFium cannot open
+// with ErrCorrupt, and one without text on any page (a scan) with ErrNoText.
+func loadPDF(ctx context.Context, data []byte, lim Limits) (schema.Document, error) {
+	var doc schema.Document
+	err := withPDF(ctx, data, func(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, pages int, killed *bool) error {
+		if pages > lim.MaxPages {
+			return fmt.Errorf("%w: %d pages, limit %d", ErrTooLarge, pages, lim.MaxPages)
 		}
-		pl, err := pdfPageLines(inst, d, i)
-		if err != nil {
-			killed = !isPDFiumError(err)
-			return schema.Document{}, fmt.Errorf("%w: pdfium: page %d: %w", ErrCorrupt, i+1, err)
-		}
-		for _, l := range pl {
-			chars += utf8.RuneCountInString(l.text)
-		}
-		if chars > lim.MaxChars {
-			return schema.Document{}, fmt.Errorf("%w: extracted text over %d characters", ErrTooLarge, lim.MaxChars)
-		}
-		lines = append(lines, pl...)
-	}
-	b := newBuilder(lim.MaxChars)
-	pdfLayout(b, lines)
-	doc, err = b.document()
-	if errors.Is(err, ErrNoText) {
-		return doc, fmt.Errorf("%w: no text layer on any of %d pages (scanned?)", ErrNoText, pages)
-	}
-	if err != nil {
-		return doc, err
-	}
-	doc.Pages = pages
-	doc.Original = data
-	doc.Title = pdfMeta(inst, d, "Title")
-	for _, tag := range []string{"Author", "Subject", "Keywords"} {
-		if v := pdfMeta(inst, d, tag); v != "" {
-			if doc.Metadata == nil {
-				doc.Metadata = map[string]string{}
+		var lines []pdfLine
+		chars := 0
+		for i := range pages {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			doc.Metadata[strings.ToLower(tag)] = v
+			pl, err := pdfPageLines(inst, d, i)
+			if err != nil {
+				*killed = !isPDFiumError(err)
+				return fmt.Errorf("%w: pdfium: page %d: %w", ErrCorrupt, i+1, err)
+			}
+			for _, l := range pl {
+				chars += utf8.RuneCountInString(l.text)
+			}
+			if chars > lim.MaxChars {
+				return fmt.Errorf("%w: extracted text over %d characters", ErrTooLarge, lim.MaxChars)
+			}
+			lines = append(lines, pl...)
 		}
-	}
-	return doc, nil
+		b := newBuilder(lim.MaxChars)
+		pdfLayout(b, lines)
+		out, err := b.document()
+		if errors.Is(err, ErrNoText) {
+			doc = out
+			return fmt.Errorf("%w: no text layer on any of %d pages (scanned?)", ErrNoText, pages)
+		}
+		if err != nil {
+			doc = out
+			return err
+		}
+		out.Pages = pages
+		out.Original = data
+		out.Title = pdfMeta(inst, d, "Title")
+		for _, tag := range []string{"Author", "Subject", "Keywords"} {
+			if v := pdfMeta(inst, d, tag); v != "" {
+				if out.Metadata == nil {
+					out.Metadata = map[string]string{}
+				}
+				out.Metadata[strings.ToLower(tag)] = v
+			}
+		}
+		doc = out
+		return nil
+	})
+	return doc, err
 }
 
 // pdfPageLines returns the text lines of page i (0-based) in PDFium's
@@ -191,43 +204,53 @@ func pdfPageLines(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, i int) ([]pdfL
 		return nil, err
 	}
 	defer func() { _, _ = inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: page.Page}) }()
-	tp, err := inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{Page: requests.Page{ByReference: &page.Page}})
+	var lines []pdfLine
+	err = withPageText(inst, page.Page, func(tp references.FPDF_TEXTPAGE, text string, count int) error {
+		// PDFium numbers characters by code point, line breaks it
+		// generates ("\r\n") included, so a rune's position in the text is
+		// its index.
+		idx := 0
+		for _, raw := range strings.Split(text, "\r\n") {
+			line := pdfLine{text: raw, page: i + 1}
+			first := idx
+			for _, r := range raw {
+				if !unicode.IsSpace(r) && r >= 0x20 {
+					break
+				}
+				first++
+			}
+			if first < idx+utf8.RuneCountInString(raw) && first < count {
+				if box, err := inst.FPDFText_GetLooseCharBox(&requests.FPDFText_GetLooseCharBox{TextPage: tp, Index: first}); err == nil {
+					line.left = float64(box.Rect.Left)
+					line.bottom = float64(min(box.Rect.Bottom, box.Rect.Top))
+					line.height = math.Abs(float64(box.Rect.Top - box.Rect.Bottom))
+				}
+			}
+			lines = append(lines, line)
+			idx += utf8.RuneCountInString(raw) + 2
+		}
+		return nil
+	})
+	return lines, err
+}
+
+// withPageText loads the text layer of a loaded page and runs fn with it,
+// its text and its character count; a page without text does not call fn.
+func withPageText(inst pdfium.Pdfium, page references.FPDF_PAGE, fn func(tp references.FPDF_TEXTPAGE, text string, count int) error) error {
+	tp, err := inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{Page: requests.Page{ByReference: &page}})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer func() { _, _ = inst.FPDFText_ClosePage(&requests.FPDFText_ClosePage{TextPage: tp.TextPage}) }()
 	n, err := inst.FPDFText_CountChars(&requests.FPDFText_CountChars{TextPage: tp.TextPage})
 	if err != nil || n.Count <= 0 {
-		return nil, err
+		return err
 	}
 	t, err := inst.FPDFText_GetText(&requests.FPDFText_GetText{TextPage: tp.TextPage, StartIndex: 0, Count: n.Count})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	// PDFium numbers characters by code point, line breaks it generates
-	// ("\r\n") included, so a rune's position in the text is its index.
-	var lines []pdfLine
-	idx := 0
-	for _, raw := range strings.Split(t.Text, "\r\n") {
-		line := pdfLine{text: raw, page: i + 1}
-		first := idx
-		for _, r := range raw {
-			if !unicode.IsSpace(r) && r >= 0x20 {
-				break
-			}
-			first++
-		}
-		if first < idx+utf8.RuneCountInString(raw) && first < n.Count {
-			if box, err := inst.FPDFText_GetLooseCharBox(&requests.FPDFText_GetLooseCharBox{TextPage: tp.TextPage, Index: first}); err == nil {
-				line.left = float64(box.Rect.Left)
-				line.bottom = float64(min(box.Rect.Bottom, box.Rect.Top))
-				line.height = math.Abs(float64(box.Rect.Top - box.Rect.Bottom))
-			}
-		}
-		lines = append(lines, line)
-		idx += utf8.RuneCountInString(raw) + 2
-	}
-	return lines, nil
+	return fn(tp.TextPage, t.Text, n.Count)
 }
 
 // pdfMeta returns a document information field, "" when absent.

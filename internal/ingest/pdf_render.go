@@ -39,143 +39,93 @@ var markColor = [3]uint32{255, 214, 10}
 // white space, punctuation and case, which extraction may change) and
 // highlighted; a passage that runs onto the next page is marked up to
 // the page's end.
-func RenderPDFPage(ctx context.Context, data []byte, page, dpi int, mark string) (out PageImage, err error) {
+func RenderPDFPage(ctx context.Context, data []byte, page, dpi int, mark string) (PageImage, error) {
 	if dpi < 18 || dpi > 300 {
-		return out, fmt.Errorf("render: dpi %d outside 18–300", dpi)
+		return PageImage{}, fmt.Errorf("render: dpi %d outside 18–300", dpi)
 	}
-	pool, err := pdfiumPool()
-	if err != nil {
-		return out, err
-	}
-	inst, err := pool.GetInstanceWithContext(ctx)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return out, ctxErr
+	var out PageImage
+	err := withPDF(ctx, data, func(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, pages int, killed *bool) error {
+		if page < 1 || page > pages {
+			return fmt.Errorf("%w: page %d of %d", ErrNoPage, page, pages)
 		}
-		return out, fmt.Errorf("pdfium: %w", err)
-	}
-	// As in loadPDF: cancelling ctx kills the worker; after a panic or a
-	// worker failure it is replaced rather than reused.
-	killed := false
-	stop := context.AfterFunc(ctx, func() { _ = inst.Kill() })
-	defer func() {
-		r := recover()
-		switch {
-		case !stop():
-			killed = true
-		case r != nil || killed:
-			_ = inst.Kill()
-		default:
-			_ = inst.Close()
-		}
-		if r != nil {
-			out, err = PageImage{}, fmt.Errorf("%w: pdfium panic: %v", ErrCorrupt, r)
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil && err != nil {
-			err = ctxErr
-		}
-	}()
-
-	opened, err := inst.OpenDocument(&requests.OpenDocument{File: &data})
-	if err != nil {
-		killed = !isPDFiumError(err)
-		return out, pdfOpenError(err)
-	}
-	d := opened.Document
-	defer func() { _, _ = inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: d}) }()
-	count, err := inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: d})
-	if err != nil {
-		killed = true
-		return out, fmt.Errorf("%w: pdfium: page count: %w", ErrCorrupt, err)
-	}
-	if page < 1 || page > count.PageCount {
-		return out, fmt.Errorf("%w: page %d of %d", ErrNoPage, page, count.PageCount)
-	}
-	loaded, err := inst.FPDF_LoadPage(&requests.FPDF_LoadPage{Document: d, Index: page - 1})
-	if err != nil {
-		killed = !isPDFiumError(err)
-		return out, fmt.Errorf("%w: pdfium: page %d: %w", ErrCorrupt, page, err)
-	}
-	ref := loaded.Page
-	defer func() { _, _ = inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: ref}) }()
-
-	rendered, err := inst.RenderPageInDPI(&requests.RenderPageInDPI{Page: requests.Page{ByReference: &ref}, DPI: dpi})
-	if err != nil {
-		killed = !isPDFiumError(err)
-		return out, fmt.Errorf("%w: pdfium: render page %d: %w", ErrCorrupt, page, err)
-	}
-	// The pixels live in the worker's memory until Cleanup: copy them.
-	src := rendered.Result.RenderedImage
-	img := image.NewRGBA(src.Bounds())
-	draw.Draw(img, img.Bounds(), src, src.Bounds().Min, draw.Src)
-	rendered.Cleanup()
-	out.Width, out.Height = img.Bounds().Dx(), img.Bounds().Dy()
-
-	if strings.TrimSpace(mark) != "" {
-		rects, err := passageRects(inst, ref, mark, out.Width, out.Height)
+		loaded, err := inst.FPDF_LoadPage(&requests.FPDF_LoadPage{Document: d, Index: page - 1})
 		if err != nil {
-			killed = !isPDFiumError(err)
-			return out, fmt.Errorf("%w: pdfium: page %d text: %w", ErrCorrupt, page, err)
+			*killed = !isPDFiumError(err)
+			return fmt.Errorf("%w: pdfium: page %d: %w", ErrCorrupt, page, err)
 		}
-		for _, r := range rects {
-			highlight(img, r)
+		ref := loaded.Page
+		defer func() { _, _ = inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: ref}) }()
+
+		rendered, err := inst.RenderPageInDPI(&requests.RenderPageInDPI{Page: requests.Page{ByReference: &ref}, DPI: dpi})
+		if err != nil {
+			*killed = !isPDFiumError(err)
+			return fmt.Errorf("%w: pdfium: render page %d: %w", ErrCorrupt, page, err)
 		}
-		out.Marked = len(rects)
-	}
-	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
-		return out, fmt.Errorf("render: encode png: %w", err)
-	}
-	out.PNG = buf.Bytes()
-	return out, nil
+		// The pixels live in the worker's memory until Cleanup: copy them.
+		src := rendered.Result.RenderedImage
+		img := image.NewRGBA(src.Bounds())
+		draw.Draw(img, img.Bounds(), src, src.Bounds().Min, draw.Src)
+		rendered.Cleanup()
+		w, h := img.Bounds().Dx(), img.Bounds().Dy()
+
+		marked := 0
+		if strings.TrimSpace(mark) != "" {
+			rects, err := passageRects(inst, ref, mark, w, h)
+			if err != nil {
+				*killed = !isPDFiumError(err)
+				return fmt.Errorf("%w: pdfium: page %d text: %w", ErrCorrupt, page, err)
+			}
+			for _, r := range rects {
+				highlight(img, r)
+			}
+			marked = len(rects)
+		}
+		var buf bytes.Buffer
+		if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
+			return fmt.Errorf("render: encode png: %w", err)
+		}
+		out = PageImage{PNG: buf.Bytes(), Width: w, Height: h, Marked: marked}
+		return nil
+	})
+	return out, err
 }
 
 // passageRects finds mark in the page's text and returns the pixel
 // rectangles of its characters in an image of width × height.
 func passageRects(inst pdfium.Pdfium, page references.FPDF_PAGE, mark string, width, height int) ([]image.Rectangle, error) {
-	tp, err := inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{Page: requests.Page{ByReference: &page}})
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _, _ = inst.FPDFText_ClosePage(&requests.FPDFText_ClosePage{TextPage: tp.TextPage}) }()
-	n, err := inst.FPDFText_CountChars(&requests.FPDFText_CountChars{TextPage: tp.TextPage})
-	if err != nil || n.Count <= 0 {
-		return nil, err
-	}
-	text, err := inst.FPDFText_GetText(&requests.FPDFText_GetText{TextPage: tp.TextPage, StartIndex: 0, Count: n.Count})
-	if err != nil {
-		return nil, err
-	}
-	// PDFium numbers characters by code point, so a rune's position in
-	// the text is its character index.
-	from, to, ok := locate([]rune(text.Text), []rune(mark))
-	if !ok {
-		return nil, nil
-	}
-	rc, err := inst.FPDFText_CountRects(&requests.FPDFText_CountRects{TextPage: tp.TextPage, StartIndex: from, Count: to - from})
-	if err != nil {
-		return nil, err
-	}
 	var out []image.Rectangle
-	for i := range rc.Count {
-		r, err := inst.FPDFText_GetRect(&requests.FPDFText_GetRect{TextPage: tp.TextPage, Index: i})
+	err := withPageText(inst, page, func(tp references.FPDF_TEXTPAGE, text string, _ int) error {
+		// PDFium numbers characters by code point, so a rune's position
+		// in the text is its character index.
+		from, to, ok := locate([]rune(text), []rune(mark))
+		if !ok {
+			return nil
+		}
+		rc, err := inst.FPDFText_CountRects(&requests.FPDFText_CountRects{TextPage: tp, StartIndex: from, Count: to - from})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		a, err := toDevice(inst, page, width, height, r.Left, r.Top)
-		if err != nil {
-			return nil, err
+		for i := range rc.Count {
+			r, err := inst.FPDFText_GetRect(&requests.FPDFText_GetRect{TextPage: tp, Index: i})
+			if err != nil {
+				return err
+			}
+			a, err := toDevice(inst, page, width, height, r.Left, r.Top)
+			if err != nil {
+				return err
+			}
+			b, err := toDevice(inst, page, width, height, r.Right, r.Bottom)
+			if err != nil {
+				return err
+			}
+			px := image.Rectangle{Min: a, Max: b}.Canon().Inset(-2) // a little air around the glyphs
+			if px = px.Intersect(image.Rect(0, 0, width, height)); !px.Empty() {
+				out = append(out, px)
+			}
 		}
-		b, err := toDevice(inst, page, width, height, r.Right, r.Bottom)
-		if err != nil {
-			return nil, err
-		}
-		px := image.Rectangle{Min: a, Max: b}.Canon().Inset(-2) // a little air around the glyphs
-		if px = px.Intersect(image.Rect(0, 0, width, height)); !px.Empty() {
-			out = append(out, px)
-		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 func toDevice(inst pdfium.Pdfium, page references.FPDF_PAGE, width, height int, x, y float64) (image.Point, error) {

@@ -73,14 +73,20 @@ type documentView struct {
 	Text string `json:"text"`
 }
 
-func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+// documentInfo returns the metadata of document id when the request's
+// key may use its collection.
+func (s *Server) documentInfo(r *http.Request, id string) (store.DocInfo, error) {
 	info, err := s.kb.DocumentInfo(r.Context(), id)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return info, err
 	}
-	if err := s.allowCollection(r, "id", info.Collection); err != nil {
+	return info, s.allowCollection(r, "id", info.Collection)
+}
+
+func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	info, err := s.documentInfo(r, id)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -58,12 +58,8 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badRequest("n", "page must be N.png with N ≥ 1, got %q", r.PathValue("n")))
 		return
 	}
-	info, err := s.kb.DocumentInfo(r.Context(), id)
+	info, err := s.documentInfo(r, id)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.allowCollection(r, "id", info.Collection); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -123,3 +123,27 @@ func itoa(v any) string {
 	f, _ := v.(float64)
 	return strconv.Itoa(int(f))
 }
+
+// TestDocumentPageKeys checks that page images follow the key rules of
+// the document they belong to.
+func TestDocumentPageKeys(t *testing.T) {
+	srv, handbookDoc, hrDoc := keyedServer(t, nil)
+	for _, c := range []struct {
+		key, doc string
+		status   int
+	}{
+		{"", handbookDoc, 401},
+		{loaderKey, handbookDoc, 403}, // ingest scope only
+		{scopedKey, hrDoc, 403},       // another collection
+		{readerKey, handbookDoc, 404}, // allowed, but Markdown has no pages
+	} {
+		h := http.Header{}
+		if c.key != "" {
+			h = bearer(c.key)
+		}
+		resp, out := send(t, srv.URL, request{method: "GET", path: "/v1/documents/" + c.doc + "/pages/1.png", header: h})
+		if resp.StatusCode != c.status {
+			t.Errorf("key %q, document %s: %d %v, want %d", c.key, c.doc, resp.StatusCode, out, c.status)
+		}
+	}
+}
