@@ -82,7 +82,7 @@ func (g *Generator) Context(hits []schema.Hit) string {
 		}
 		b.WriteString("\n" + strings.TrimSpace(text) + "\n\n")
 	}
-	return b.String()
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // Messages builds the chat request messages for in.
