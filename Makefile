@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X github.com/ragline/ragline/internal/cli.Version=$(VERSION) 
 BIN      ?= bin/ragline
 STATICCHECK_VERSION ?= v0.8.2
 BENCH_COUNT ?= 5
-DEPLOY_MODULES := deploy/imagebuild deploy/validate/kube
+DEPLOY_MODULES := deploy/imagebuild deploy/validate/kube deploy/validate/tekton
 
 .PHONY: help build test lint bench bench-datasets e2e eval-gate fuzz update-golden clean image validate-deploy
 
