@@ -219,6 +219,10 @@ func checkCitation(t *testing.T, ctx context.Context, base, dir, name string, n 
 	turn := eval[int](t, ctx, `Number(`+answer+`.dataset.turn)`)
 	index := eval[int](t, ctx, `Number(`+answer+`.querySelector('button.cite').dataset.cite)`)
 	marked := eval[string](t, ctx, `document.querySelector('.source.focused mark.cited').textContent`)
+	// The context box is scrolled so that the passage is in view.
+	if !eval[bool](t, ctx, `(() => { const m = document.querySelector('.source.focused mark.cited').getBoundingClientRect(), b = document.querySelector('.source.focused .context').getBoundingClientRect(); return m.top >= b.top && m.top < b.bottom; })()`) {
+		t.Errorf("%s: the highlighted passage is scrolled out of its context box", name)
+	}
 	rec := turnOf(t, base, sess, turn)
 	for _, c := range rec.Citations {
 		if c.Index != index {

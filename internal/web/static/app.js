@@ -346,7 +346,7 @@ async function fillSource(card, c) {
     const ctx = passageInContext(doc, c);
     slot.replaceChildren(ctx);
     const mark = ctx.querySelector('mark');
-    ctx.scrollTop = Math.max(0, mark.offsetTop - ctx.offsetTop - 48);
+    ctx.scrollTop = Math.max(0, mark.offsetTop - 48); // the box is the mark's offset parent
     if (doc.type === 'pdf' && c.page > 0) {
       try {
         const img = await pageImage(c, doc);
