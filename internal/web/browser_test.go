@@ -648,4 +648,8 @@ func TestBrowserStreamsModelTokens(t *testing.T) {
 	if tokens := eval[bool](t, ctx, `document.querySelector('.msg.assistant details.trace').textContent.includes('llm')`); !tokens {
 		t.Error("the trace does not show the model step")
 	}
+	// The model's token usage is in the trace summary.
+	if s := eval[string](t, ctx, `document.querySelector('.msg.assistant details.trace summary').textContent`); !regexp.MustCompile(`· [1-9]\d* model tokens$`).MatchString(s) {
+		t.Errorf("trace summary %q does not count the model's tokens", s)
+	}
 }

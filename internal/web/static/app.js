@@ -171,14 +171,19 @@ function finishAnswer(m, resp) {
   else body.replaceChildren(renderMarkdown(resp.answer, (n, tok) => citeButton(m, n, tok)));
   m.querySelector('.trace')?.remove();
   m.querySelector('.feedback')?.remove();
-  if (resp.trace?.length) m.append(traceView(resp.trace));
+  if (resp.trace?.length) m.append(traceView(resp.trace, resp.usage));
   if (resp.session_id && resp.turn !== undefined) m.append(feedbackView(resp.session_id, resp.turn));
 }
 
-function traceView(trace) {
+function traceSummary(n, ms, usage) {
+  const s = t('trace', { n, ms: ms.toFixed(1) });
+  return usage?.total_tokens ? `${s} · ${t('tokens', { n: usage.total_tokens })}` : s;
+}
+
+function traceView(trace, usage) {
   const total = trace.reduce((s, x) => s + (x.duration_ms || 0), 0);
-  return el('details', { class: 'trace' },
-    el('summary', { text: t('trace', { n: trace.length, ms: total.toFixed(1) }) }),
+  return el('details', { class: 'trace', dataset: { tokens: String(usage?.total_tokens || 0) } },
+    el('summary', { text: traceSummary(trace.length, total, usage) }),
     el('table', {},
       el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: t('step') }), el('th', { scope: 'col', text: t('duration') }), el('th', { scope: 'col', text: t('detail') }))),
       el('tbody', {}, ...trace.map((s) => el('tr', {},
@@ -508,7 +513,8 @@ function applyLanguage() {
   for (const s of document.querySelectorAll('.trace summary')) {
     const rows = s.parentElement.querySelectorAll('tbody tr');
     const ms = [...rows].reduce((a, r) => a + parseFloat(r.children[1].textContent), 0);
-    s.textContent = t('trace', { n: rows.length, ms: ms.toFixed(1) });
+    const tokens = Number(s.parentElement.dataset.tokens);
+    s.textContent = traceSummary(rows.length, ms, tokens ? { total_tokens: tokens } : null);
   }
   for (const th of document.querySelectorAll('.trace thead th')) th.textContent = t(['step', 'duration', 'detail'][th.cellIndex]);
 }
