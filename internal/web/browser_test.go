@@ -597,8 +597,20 @@ func TestBrowserKeyDocumentsKeyboard(t *testing.T) {
 		t.Errorf("answer: %q", a)
 	}
 
+	// The conversation can be deleted from the list, after confirmation.
+	step(t, ctx, dir, "12-delete-conversation",
+		wait(`document.querySelectorAll('#sessions .session-row').length === 1`),
+		chromedp.Click(chromedp.CSS("#sessions .session-delete")),
+		wait(`document.querySelector('#confirm-dialog').open`),
+		chromedp.Click(chromedp.CSS("#confirm-ok")),
+		wait(`document.querySelectorAll('#sessions .session-row').length === 0 && document.querySelectorAll('.msg').length === 0`),
+	)
+	if n := eval[int](t, ctx, `fetch('/v1/sessions', {headers: {Authorization: 'Bearer ' + sessionStorage.getItem('ragline.key')}}).then(r => r.json()).then(b => b.sessions.length)`); n != 0 {
+		t.Errorf("after deleting the conversation the API lists %d", n)
+	}
+
 	light := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`)
-	step(t, ctx, dir, "12-dark", darkMode(), wait(`getComputedStyle(document.body).backgroundColor !== '`+light+`'`))
+	step(t, ctx, dir, "13-dark", darkMode(), wait(`getComputedStyle(document.body).backgroundColor !== '`+light+`'`))
 	if dark := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); dark != "rgb(18, 19, 22)" {
 		t.Errorf("dark theme background %s (light %s)", dark, light)
 	}

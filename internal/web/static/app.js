@@ -92,12 +92,16 @@ async function loadSessions() {
   const ul = $('sessions');
   let list = [];
   try { list = (await api.call('GET', '/v1/sessions')).sessions; } catch { list = []; }
-  ul.replaceChildren(...list.map((s) => el('li', {},
+  ul.replaceChildren(...list.map((s) => el('li', { class: 'session-row' },
     el('button', {
       type: 'button', class: 'session' + (s.id === state.sessionId ? ' current' : ''), 'aria-current': s.id === state.sessionId ? 'true' : null,
       dataset: { session: s.id }, onclick: () => openSession(s.id),
     }, el('span', { class: 'session-title', text: s.title || t('untitled') }),
-    el('span', { class: 'muted small', text: `${t(s.turns === 1 ? 'session1' : 'session', { n: s.turns })} · ${new Date(s.updated).toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en')}` })))));
+    el('span', { class: 'muted small', text: `${t(s.turns === 1 ? 'session1' : 'session', { n: s.turns })} · ${new Date(s.updated).toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en')}` })),
+    el('button', {
+      type: 'button', class: 'icon-btn session-delete', 'aria-label': t('deleteSession'), title: t('deleteSession'),
+      onclick: () => removeSession(s),
+    }, '×'))));
   $('sessions-empty').hidden = list.length > 0;
 }
 
@@ -422,6 +426,17 @@ function newCollectionDialog() {
     dlg.showModal();
     input.focus();
   });
+}
+
+async function removeSession(s) {
+  if (!await confirmDialog(t('confirmDeleteSession', { title: s.title || t('untitled') }))) return;
+  try {
+    await api.call('DELETE', `/v1/sessions/${encodeURIComponent(s.id)}`);
+    if (s.id === state.sessionId) newChat();
+  } catch (e) {
+    showError($('sessions'), e);
+  }
+  loadSessions();
 }
 
 async function removeDocument(d) {

@@ -23,7 +23,7 @@ export const strings = {
     added: 'added', replaced: 'replaced', unchanged: 'unchanged', failed: 'failed', confirmDelete: 'Delete “{name}” and all its passages?',
     deleted: 'Deleted {name}.', error: 'Error: {error}', keyRejected: 'The key was rejected.',
     session: '{n} turns', session1: '1 turn', indexed1: 'indexed, 1 chunk',
-    tokens: '{n} model tokens', enlargePage: 'Enlarge or shrink the page', newCollectionOption: '+ New collection…', newCollection: 'New collection',
+    deleteSession: 'Delete conversation', confirmDeleteSession: 'Delete the conversation “{title}”?', tokens: '{n} model tokens', enlargePage: 'Enlarge or shrink the page', newCollectionOption: '+ New collection…', newCollection: 'New collection',
     collectionName: 'Name (letters, digits, “_”, “.” or “-”)', create: 'Create', untitled: 'Untitled', language: 'Language', contextBefore: '…', contextAfter: '…',
   },
   zh: {
@@ -48,7 +48,7 @@ export const strings = {
     added: '已添加', replaced: '已替换', unchanged: '未变化', failed: '失败', confirmDelete: '删除“{name}”及其全部段落？',
     deleted: '已删除 {name}。', error: '错误：{error}', keyRejected: '密钥被拒绝。',
     session: '{n} 轮', session1: '1 轮', indexed1: '已索引，1 个片段',
-    tokens: '模型词元 {n} 个', enlargePage: '放大或缩小页面', newCollectionOption: '+ 新建集合…', newCollection: '新建集合',
+    deleteSession: '删除会话', confirmDeleteSession: '删除会话“{title}”？', tokens: '模型词元 {n} 个', enlargePage: '放大或缩小页面', newCollectionOption: '+ 新建集合…', newCollection: '新建集合',
     collectionName: '名称（字母、数字、“_”、“.” 或 “-”）', create: '创建', untitled: '无标题', language: '语言', contextBefore: '…', contextAfter: '…',
   },
 };
