@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +43,19 @@ type RunOptions struct {
 	// Progress, when set, is called after each question with the number
 	// done so far.
 	Progress func(done, total int)
+	// Judge, when set, scores every answered question's faithfulness and
+	// answer relevancy with a judge model.
+	Judge Judge
+}
+
+// Judge scores answers with a judge model (models.judge), following the
+// Ragas definitions. Implementations are safe for concurrent use.
+type Judge interface {
+	// Faithfulness is the share of the answer's statements the contexts
+	// support; tokens is what the judge spent.
+	Faithfulness(ctx context.Context, question, answer string, contexts []string) (score float64, tokens int, err error)
+	// AnswerRelevancy is how directly the answer addresses the question.
+	AnswerRelevancy(ctx context.Context, question, answer string) (score float64, tokens int, err error)
 }
 
 // DefaultKs are the default cut-offs of the @k metrics.
@@ -64,6 +78,9 @@ type Record struct {
 	Metrics map[string]float64 `json:"metrics"`
 	// Error is set when the system failed on this question.
 	Error string `json:"error,omitempty"`
+	// JudgeError is set when the judge model failed on this question; the
+	// judge metrics then skip it.
+	JudgeError string `json:"judge_error,omitempty"`
 }
 
 // Run asks every question of ds and scores the answers. A failure of the
@@ -147,7 +164,43 @@ func runQuery(ctx context.Context, q Query, sys System, opt RunOptions) Record {
 		}
 	}
 	scoreRecord(&rec, q, opt.Ks, err == nil)
+	if opt.Judge != nil && err == nil {
+		judgeRecord(ctx, &rec, opt.Judge)
+	}
 	return rec
+}
+
+// judgeRecord adds the judge metrics of an answered question: faithfulness
+// against the passages the answer cites, and answer relevancy.
+func judgeRecord(ctx context.Context, rec *Record, j Judge) {
+	answer := StripCitations(rec.Answer)
+	if rec.NoAnswer || answer == "" {
+		return
+	}
+	contexts := make([]string, 0, len(rec.Citations))
+	for _, c := range rec.Citations {
+		contexts = append(contexts, c.Text)
+	}
+	tokens := 0
+	var errs []string
+	if len(contexts) > 0 {
+		f, n, err := j.Faithfulness(ctx, rec.Question, answer, contexts)
+		tokens += n
+		if err != nil {
+			errs = append(errs, "faithfulness: "+err.Error())
+		} else {
+			rec.Metrics["faithfulness"] = f
+		}
+	}
+	r, n, err := j.AnswerRelevancy(ctx, rec.Question, answer)
+	tokens += n
+	if err != nil {
+		errs = append(errs, "answer_relevancy: "+err.Error())
+	} else {
+		rec.Metrics["answer_relevancy"] = r
+	}
+	rec.Metrics["judge_tokens"] = float64(tokens)
+	rec.JudgeError = strings.Join(errs, "; ")
 }
 
 // scoreRecord fills a record's per-question metric values: only those
@@ -259,7 +312,10 @@ func Metrics(ks []int) []MetricDef {
 		out = append(out, MetricDef{Name: fmt.Sprintf("latency_p%d_ms", int(p)), Source: "latency_ms", LowerIsBetter: true, Timing: true,
 			Agg: func(v []float64) float64 { return Percentile(sortedCopy(v), p) }})
 	}
-	out = append(out, MetricDef{Name: "tokens_total", Source: "tokens", Agg: Sum, LowerIsBetter: true})
+	out = append(out, MetricDef{Name: "tokens_total", Source: "tokens", Agg: Sum, LowerIsBetter: true},
+		// With a judge model (models.judge) only.
+		same("faithfulness"), same("answer_relevancy"),
+		MetricDef{Name: "judge_tokens_total", Source: "judge_tokens", Agg: Sum, LowerIsBetter: true})
 	return out
 }
 
