@@ -119,6 +119,14 @@ func (a *app) runEval(ctx context.Context, f evalFlags) error {
 	if f.limit > 0 && len(ds.Queries) > f.limit {
 		ds.Queries = ds.Queries[:f.limit]
 	}
+	an, err := kb.NewAnalyzer(cfg)
+	if err != nil {
+		return usageErr("eval: %v", err)
+	}
+	jd, err := evalJudge(cfg, an)
+	if err != nil {
+		return usageErr("eval: models.judge: %v", err)
+	}
 	var gate *eval.Gate
 	if f.gate != "" {
 		if gate, err = eval.LoadGate(f.gate, defs); err != nil {
@@ -140,6 +148,9 @@ func (a *app) runEval(ctx context.Context, f evalFlags) error {
 			Concurrency: f.concurrency},
 		Timing: eval.Timing{Started: started.UTC().Format(time.RFC3339)},
 	}
+	if jd != nil {
+		rep.Judge = cfg.Models.Judge.Model
+	}
 	if base != nil && (base.Dataset.Name != rep.Dataset.Name || base.Dataset.Digest != rep.Dataset.Digest) {
 		return usageErr("eval: baseline %s: %v: the baseline was run on dataset %s (%s), this run is on %s (%s); compare runs of the same dataset",
 			f.baseline, eval.ErrIncomparable, base.Dataset.Name, base.Dataset.Digest, rep.Dataset.Name, rep.Dataset.Digest)
@@ -159,7 +170,7 @@ func (a *app) runEval(ctx context.Context, f evalFlags) error {
 	fmt.Fprintf(a.stderr, "eval: %s: %d questions against %s\n", ds.Name, len(ds.Queries), rep.Target)
 	step := max(1, len(ds.Queries)/10)
 	recs, err := eval.Run(ctx, ds, sys, eval.RunOptions{
-		Collection: f.collection, Concurrency: rep.Settings.Concurrency, Depth: f.depth, Ks: ks,
+		Collection: f.collection, Concurrency: rep.Settings.Concurrency, Depth: f.depth, Ks: ks, Judge: jd,
 		Progress: func(done, total int) {
 			if done%step == 0 || done == total {
 				fmt.Fprintf(a.stderr, "eval: %d/%d\n", done, total)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ragline/ragline/internal/eval"
+	"github.com/ragline/ragline/internal/model/modeltest"
 )
 
 const (
@@ -248,4 +249,50 @@ func writeGoldenNoCorpus(t *testing.T) string {
 	p := filepath.Join(t.TempDir(), "set.jsonl")
 	os.WriteFile(p, []byte(`{"id":"a","question":"How many vacation days?"}`+"\n"), 0o644)
 	return p
+}
+
+// TestEvalJudgeMetrics: with models.judge set, faithfulness and answer
+// relevancy are scored by the judge model over the OpenAI wire (a scripted
+// server), and the judge's tokens are counted.
+func TestEvalJudgeMetrics(t *testing.T) {
+	srv := modeltest.New(t)
+	srv.Chat = func(req modeltest.ChatRequest) modeltest.Reply {
+		p := req.Last()
+		switch {
+		case strings.Contains(p, "standalone statements"):
+			return modeltest.Reply{Text: `{"statements": ["one claim", "another claim"]}`}
+		case strings.Contains(p, "faithfulness"):
+			return modeltest.Reply{Text: `{"verdicts": [{"statement": "one claim", "reason": "stated", "verdict": 1}, {"statement": "another claim", "reason": "not stated", "verdict": 0}]}`}
+		case strings.Contains(p, "questions that the given answer answers"):
+			return modeltest.Reply{Text: `{"questions": ["q1?", "q2?", "q3?"], "noncommittal": 0}`}
+		}
+		return modeltest.Reply{Status: 400, Body: `{"error":{"message":"unexpected prompt"}}`}
+	}
+	srv.Embed = func(string) []float32 { return []float32{1, 0, 0, 0} }
+	cfg := writeConfig(t, "models:\n  judge: {provider: openai, base_url: "+srv.URL+"/v1, model: judge-model}\n"+
+		"  embedding: {provider: openai, base_url: "+srv.URL+"/v1, model: embed-model, dimensions: 4}\n")
+	out := t.TempDir()
+	code, stdout, stderr := run(t, "--config", cfg, "eval", "--dataset", quickstartGolden, "--limit", "4", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	r := readReport(t, out)
+	if r.Judge != "judge-model" || r.Metrics["faithfulness"] != 0.5 || r.Metrics["answer_relevancy"] != 1 || r.Metrics["judge_tokens_total"] <= 0 {
+		t.Errorf("judge metrics: judge %q, %v", r.Judge, r.Metrics)
+	}
+	for _, q := range r.Questions {
+		if q.JudgeError != "" {
+			t.Errorf("%s: %s", q.ID, q.JudgeError)
+		}
+	}
+
+	// A judge that fails is recorded per question; the run still reports.
+	srv.Chat = func(modeltest.ChatRequest) modeltest.Reply {
+		return modeltest.Reply{Status: 401, Body: `{"error":{"message":"invalid api key"}}`}
+	}
+	code, _, stderr = run(t, "--config", cfg, "eval", "--dataset", quickstartGolden, "--limit", "2", "--out", out)
+	r = readReport(t, out)
+	if _, ok := r.Metrics["faithfulness"]; code != ExitOK || ok || !strings.Contains(r.Questions[0].JudgeError, "invalid api key") {
+		t.Errorf("failing judge: exit %d, metrics %v, judge error %q\n%s", code, r.Metrics, r.Questions[0].JudgeError, stderr)
+	}
 }

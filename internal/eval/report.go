@@ -23,7 +23,9 @@ type Report struct {
 	KBDigest     string      `json:"kb_digest"`
 	ConfigDigest string      `json:"config_digest"`
 	Collection   string      `json:"collection,omitempty"`
-	Settings     Settings    `json:"settings"`
+	// Judge names the judge model (models.judge), when one scored answers.
+	Judge    string   `json:"judge,omitempty"`
+	Settings Settings `json:"settings"`
 	// Metrics are the aggregate values, under their stable names.
 	Metrics map[string]float64 `json:"metrics"`
 	// Directions lists the metrics where lower is better.

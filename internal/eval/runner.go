@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -47,6 +48,11 @@ type RunOptions struct {
 	// answer relevancy with a judge model.
 	Judge Judge
 }
+
+// ErrNotScored is returned by a Judge that cannot score a question (no
+// embedder for answer relevancy, no statement in the answer); the metric
+// then skips the question without an error.
+var ErrNotScored = errors.New("not scored")
 
 // Judge scores answers with a judge model (models.judge), following the
 // Ragas definitions. Implementations are safe for concurrent use.
@@ -186,17 +192,21 @@ func judgeRecord(ctx context.Context, rec *Record, j Judge) {
 	if len(contexts) > 0 {
 		f, n, err := j.Faithfulness(ctx, rec.Question, answer, contexts)
 		tokens += n
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrNotScored):
+		case err != nil:
 			errs = append(errs, "faithfulness: "+err.Error())
-		} else {
+		default:
 			rec.Metrics["faithfulness"] = f
 		}
 	}
 	r, n, err := j.AnswerRelevancy(ctx, rec.Question, answer)
 	tokens += n
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotScored):
+	case err != nil:
 		errs = append(errs, "answer_relevancy: "+err.Error())
-	} else {
+	default:
 		rec.Metrics["answer_relevancy"] = r
 	}
 	rec.Metrics["judge_tokens"] = float64(tokens)
