@@ -113,7 +113,7 @@ func ParseGate(path string, data []byte, defs []MetricDef) (*Gate, error) {
 	}
 	top, ok := mappingPairs(file.Docs[0].Body)
 	if !ok {
-		return nil, fmt.Errorf("%s: want a mapping with metrics: and tags:", path)
+		return nil, fmt.Errorf("%s: want a mapping with the keys metrics and tags", path)
 	}
 	rules := func(node ast.Node, tag, prefix string) {
 		pairs, ok := mappingPairs(node)

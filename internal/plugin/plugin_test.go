@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,7 +40,13 @@ func wasm(t testing.TB, name string) string {
 		if buildErr != nil {
 			return
 		}
-		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		// The go command that runs the tests (go test puts its GOROOT's
+		// bin first on PATH), else the one on PATH.
+		gobin, err := exec.LookPath("go")
+		if err != nil {
+			buildErr = err
+			return
+		}
 		for name, pkg := range map[string]string{"textstats": "../../examples/plugins/textstats", "hostile": "./testdata/hostile"} {
 			cmd := exec.Command(gobin, "build", "-o", filepath.Join(buildDir, name+".wasm"), pkg)
 			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
