@@ -184,18 +184,20 @@ func TestRollout(t *testing.T) {
 func TestReleaseImagePin(t *testing.T) {
 	for _, env := range envs {
 		t.Run(env, func(t *testing.T) {
-			// The deploy step writes deploy/kubernetes/release/kustomization.yaml
-			// in the checkout; here the same in a copy of deploy/.
-			root := t.TempDir()
-			copyTree(t, filepath.Join(repo, "deploy/kubernetes"), filepath.Join(root, "deploy/kubernetes"))
-			copyTree(t, filepath.Join(repo, "deploy/rollouts"), filepath.Join(root, "deploy/rollouts"))
-			dir := filepath.Join(root, "deploy/kubernetes/release")
-			const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-			k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../overlays/" + env +
-				"\nimages:\n  - name: ghcr.io/ragline/ragline\n    newName: registry.example.com/ragline\n    digest: " + digest + "\n"
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			// The deploy step writes the release kustomization in a temporary
+			// folder and names the overlay by a relative path.
+			dir := t.TempDir()
+			abs, err := filepath.Abs(overlayDir(env))
+			if err != nil {
 				t.Fatal(err)
 			}
+			rel, err := filepath.Rel(dir, abs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+			k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - " + rel +
+				"\nimages:\n  - name: ghcr.io/ragline/ragline\n    newName: registry.example.com/ragline\n    digest: " + digest + "\n"
 			if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -221,26 +223,5 @@ func TestReleaseImagePin(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
