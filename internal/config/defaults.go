@@ -24,6 +24,8 @@ func Default() *Config {
 			Candidates:  50,
 			RRFK:        60,
 			Weights:     FusionWeights{Lexical: 1, Vector: 1},
+			VectorIndex: "auto",
+			NProbe:      48,
 			Rewrite:     true,
 		},
 		Generator: GeneratorConfig{Kind: "extractive", Fallback: "extractive", MaxSentences: 3, MinScore: 0.4},

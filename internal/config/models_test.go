@@ -15,7 +15,7 @@ models:
   rerank:    {provider: tei, base_url: http://tei-rerank:8080, model: bge-reranker-v2-m3, top_n: 8}
   judge:     {provider: openai, base_url: https://api.openai.com/v1, model: gpt-4o-mini, prompts: {verdicts: "{{.Context}} {{.Statements}}"}}
 generator: {kind: llm, fallback: extractive, prompts: {system: "Cite [n].", user: "{{.Context}}\n{{.Question}}"}}
-retrieval: {mode: hybrid, top_k: 8, rrf_k: 60, weights: {lexical: 1.0, vector: 0.5}, mmr_lambda: 0.7, multi_query: 2}
+retrieval: {mode: hybrid, top_k: 8, rrf_k: 60, weights: {lexical: 1.0, vector: 0.5}, mmr_lambda: 0.7, multi_query: 2, vector_index: ivf, nprobe: 32}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +33,12 @@ retrieval: {mode: hybrid, top_k: 8, rrf_k: 60, weights: {lexical: 1.0, vector: 0
 	}
 	if cfg.Retrieval.Mode != "hybrid" || cfg.Retrieval.Weights.Vector != 0.5 || cfg.Retrieval.RRFK != 60 || cfg.Generator.Kind != "llm" {
 		t.Errorf("retrieval %+v generator %+v", cfg.Retrieval, cfg.Generator)
+	}
+	if cfg.Retrieval.VectorIndex != "ivf" || cfg.Retrieval.NProbe != 32 {
+		t.Errorf("vector index %q nprobe %d", cfg.Retrieval.VectorIndex, cfg.Retrieval.NProbe)
+	}
+	if d := Default().Retrieval; d.VectorIndex != "auto" || d.NProbe != 48 {
+		t.Errorf("default vector index %q nprobe %d", d.VectorIndex, d.NProbe)
 	}
 	if strings.Contains(cfg.Digest(), "sk-test") {
 		t.Error("secret in digest input")
@@ -61,6 +67,7 @@ func TestModelsBad(t *testing.T) {
 		{"generator:\n  prompts: {user: \"{{.Question\"}", []string{"generator.prompts.user: invalid template"}},
 		{"retrieval: {mode: hybrid, weights: {lexical: 0, vector: 0}}\nmodels:\n  embedding: {provider: hash, dimensions: 8}", []string{"retrieval.weights: at least one weight must be > 0"}},
 		{"retrieval: {multi_query: 2, mmr_lambda: 1.5, rrf_k: 0}", []string{"retrieval.multi_query: needs models.chat", "retrieval.mmr_lambda: must be between 0 (off) and 1", "retrieval.rrf_k: must be between 1 and 10000"}},
+		{"retrieval: {vector_index: hnsw, nprobe: 0}", []string{`retrieval.vector_index: must be one of ["exact" "ivf" "auto"], got "hnsw"`, "retrieval.nprobe: must be between 1 and 10000"}},
 	}
 	for _, tt := range tests {
 		_, err := Parse("ragline.yaml", []byte(tt.yaml))

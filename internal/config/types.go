@@ -91,6 +91,12 @@ type RetrievalConfig struct {
 	RRFK int `yaml:"rrf_k" json:"rrf_k"`
 	// Weights weight each list in fusion.
 	Weights FusionWeights `yaml:"weights" json:"weights"`
+	// VectorIndex chooses how vectors are searched: "exact" (scan every
+	// vector), "ivf" (inverted-file index, approximate) or "auto" (exact
+	// below 20,000 vectors, IVF from there on).
+	VectorIndex string `yaml:"vector_index" json:"vector_index"`
+	// NProbe is the number of IVF lists a vector query scans.
+	NProbe int `yaml:"nprobe" json:"nprobe"`
 	// MMRLambda, when > 0, diversifies the fused list by maximal marginal
 	// relevance: 1 is pure relevance, lower values favour novelty.
 	MMRLambda float64 `yaml:"mmr_lambda" json:"mmr_lambda"`

@@ -53,6 +53,10 @@ func (c *Config) validateModels(add func(field, format string, args ...any)) {
 	if r.Mode == "hybrid" && r.Weights.Lexical == 0 && r.Weights.Vector == 0 {
 		add("retrieval.weights", "at least one weight must be > 0 in hybrid mode")
 	}
+	oneOf(add, "retrieval.vector_index", r.VectorIndex, "exact", "ivf", "auto")
+	if r.NProbe < 1 || r.NProbe > 10000 {
+		add("retrieval.nprobe", "must be between 1 and 10000")
+	}
 	if r.MMRLambda < 0 || r.MMRLambda > 1 {
 		add("retrieval.mmr_lambda", "must be between 0 (off) and 1")
 	}

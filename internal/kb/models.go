@@ -80,7 +80,9 @@ func (k *KB) setupModels(ctx context.Context) error {
 		if err := k.store.CheckEmbedder(ctx, e.ID(), e.Dimensions()); err != nil {
 			return err
 		}
-		k.vectors = search.NewVectors(k.store, e.Dimensions())
+		k.vectors = search.NewVectors(k.store, e.Dimensions(), search.VectorOptions{
+			Index: k.cfg.Retrieval.VectorIndex, NProbe: k.cfg.Retrieval.NProbe,
+		})
 		// Vectors are part of what a knowledge base is.
 		k.settings += "\nembedder=" + e.ID() + "/" + strconv.Itoa(e.Dimensions())
 		if k.store.ReadOnly() && k.cfg.Retrieval.Mode != "lexical" {

@@ -18,29 +18,42 @@ type VectorSource interface {
 	Generation(ctx context.Context) (int64, error)
 }
 
-// Vectors is exact nearest-neighbour search over a collection's chunk
-// vectors, held in memory as one contiguous matrix of unit vectors and
-// reloaded when the store's write generation changes. It is safe for
-// concurrent use.
+// Vectors is nearest-neighbour search over a collection's chunk vectors,
+// held in memory as one contiguous matrix of unit vectors and reloaded
+// when the store's write generation changes. Search is an exact scan, or
+// for large collections (see VectorOptions) an IVF index built at load.
+// It is safe for concurrent use.
 type Vectors struct {
 	src  VectorSource
 	dims int
+	opts VectorOptions
 	mu   sync.Mutex
 	ix   map[string]*vecIndex
 }
 
 // vecIndex is one collection's vectors: row i is data[i*dims:(i+1)*dims].
+// Without an IVF index rows are in rowid order; with one they are ordered
+// list by list and byRow lists the rows in rowid order.
 type vecIndex struct {
 	gen    int64
 	dims   int
 	rowids []int64
 	data   []float32
+	ivf    *ivfIndex
+	byRow  []int32
+	nprobe int
 }
 
 // NewVectors returns vector search over src for vectors of dims
-// dimensions.
-func NewVectors(src VectorSource, dims int) *Vectors {
-	return &Vectors{src: src, dims: dims, ix: map[string]*vecIndex{}}
+// dimensions, searched as opts says.
+func NewVectors(src VectorSource, dims int, opts VectorOptions) *Vectors {
+	if opts.Index == "" {
+		opts.Index = IndexAuto
+	}
+	if opts.NProbe <= 0 {
+		opts.NProbe = DefaultNProbe
+	}
+	return &Vectors{src: src, dims: dims, opts: opts, ix: map[string]*vecIndex{}}
 }
 
 // Normalize scales v to unit length in place (a zero vector stays zero),
@@ -87,6 +100,10 @@ func (v *Vectors) get(ctx context.Context, collection string) (*vecIndex, error)
 	if bad != nil {
 		return nil, bad
 	}
+	if v.opts.Index == IndexIVF || (v.opts.Index == IndexAuto && len(ix.rowids) >= IVFMinVectors) {
+		ix.buildIVF()
+		ix.nprobe = v.opts.NProbe
+	}
 	v.ix[collection] = ix
 	return ix, nil
 }
@@ -117,7 +134,12 @@ func (v *Vectors) Search(ctx context.Context, collection string, q []float32, k 
 	if err != nil {
 		return nil, 0, err
 	}
-	top := ix.search(q, k)
+	var top []vscored
+	if ix.ivf != nil {
+		top = ix.searchIVF(q, k, ix.nprobe)
+	} else {
+		top = ix.search(q, k)
+	}
 	out := make([]store.Match, len(top))
 	for i, s := range top {
 		out[i] = store.Match{ChunkRowID: ix.rowids[s.doc], Score: float64(s.score)}
@@ -132,17 +154,22 @@ func (v *Vectors) Vector(ctx context.Context, collection string, rowid int64) ([
 	if err != nil {
 		return nil, err
 	}
+	at := func(i int) int { return i }
+	if ix.byRow != nil {
+		at = func(i int) int { return int(ix.byRow[i]) }
+	}
 	lo, hi := 0, len(ix.rowids)
 	for lo < hi {
 		m := (lo + hi) / 2
-		if ix.rowids[m] < rowid {
+		if ix.rowids[at(m)] < rowid {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	if lo < len(ix.rowids) && ix.rowids[lo] == rowid {
-		return ix.data[lo*ix.dims : (lo+1)*ix.dims : (lo+1)*ix.dims], nil
+	if lo < len(ix.rowids) && ix.rowids[at(lo)] == rowid {
+		p := at(lo)
+		return ix.data[p*ix.dims : (p+1)*ix.dims : (p+1)*ix.dims], nil
 	}
 	return nil, nil
 }

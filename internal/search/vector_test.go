@@ -42,7 +42,7 @@ func randomVectors(n, d int, seed uint64) *memVectors {
 func TestVectorSearchMatchesBruteForce(t *testing.T) {
 	const n, d = 40_000, 37 // 37: the unrolled loop's remainder is exercised; 40k: the scan is sharded
 	src := randomVectors(n, d, 7)
-	vs := NewVectors(src, d)
+	vs := NewVectors(src, d, VectorOptions{Index: IndexExact})
 	r := rand.New(rand.NewPCG(9, 9))
 	for trial := range 5 {
 		q := make([]float32, d)
@@ -90,7 +90,7 @@ func TestVectorSearchMatchesBruteForce(t *testing.T) {
 
 func TestVectorSearchReloadsOnNewGeneration(t *testing.T) {
 	src := randomVectors(10, 8, 1)
-	vs := NewVectors(src, 8)
+	vs := NewVectors(src, 8, VectorOptions{})
 	if n, _ := vs.Len(context.Background(), "c"); n != 10 {
 		t.Fatalf("len %d", n)
 	}
@@ -111,7 +111,7 @@ func TestVectorSearchReloadsOnNewGeneration(t *testing.T) {
 
 func TestVectorScanAllocationFree(t *testing.T) {
 	src := randomVectors(1000, 64, 3)
-	vs := NewVectors(src, 64)
+	vs := NewVectors(src, 64, VectorOptions{Index: IndexExact})
 	ix, _ := vs.get(context.Background(), "c")
 	q := src.vecs[1]
 	// One allocation: the k-element result heap; none per row.
@@ -125,7 +125,7 @@ func TestVectorScanAllocationFree(t *testing.T) {
 func BenchmarkVectorSearch(b *testing.B) {
 	const n, d = 100_000, 384
 	src := randomVectors(n, d, 5)
-	vs := NewVectors(src, d)
+	vs := NewVectors(src, d, VectorOptions{Index: IndexExact})
 	ix, _ := vs.get(context.Background(), "c")
 	q := src.vecs[1]
 	b.ReportAllocs()
