@@ -213,28 +213,8 @@ func (ix *vecIndex) scan(q []float32, k, from, to int) []vscored {
 	if k <= 0 || to <= from {
 		return nil
 	}
-	k = min(k, to-from)
-	heap := make([]vscored, 0, k)
 	d := ix.dims
-	data := ix.data
-	q = q[:d:d]
-	for i := from; i < to; i++ {
-		s := dot(q, data[i*d:(i+1)*d:(i+1)*d])
-		if len(heap) < k {
-			heap = append(heap, vscored{int32(i), s})
-			siftUp(heap, len(heap)-1)
-		} else if s > heap[0].score {
-			heap[0] = vscored{int32(i), s}
-			siftDown(heap, 0)
-		}
-	}
-	// Sort best first (ties by row order, for determinism).
-	out := heap
-	for end := len(out) - 1; end > 0; end-- {
-		out[0], out[end] = out[end], out[0]
-		siftDown(out[:end], 0)
-	}
-	return out
+	return sortBest(topScores(q[:d:d], ix.data, d, from, to, min(k, to-from), nil))
 }
 
 // less orders the min-heap: lower score first, and at equal score the
