@@ -3,7 +3,6 @@ package eval
 import (
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"strings"
 )
 
@@ -164,20 +163,5 @@ func PairedBootstrap(b, c []float64, agg func([]float64) float64, resamples int,
 		}
 		deltas[r] = agg(rc) - agg(rb)
 	}
-	sort.Float64s(deltas)
-	return quantile(deltas, 0.025), quantile(deltas, 0.975)
-}
-
-// quantile interpolates linearly between the order statistics of sorted.
-func quantile(sorted []float64, q float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	pos := q * float64(len(sorted)-1)
-	i := int(pos)
-	if i+1 >= len(sorted) {
-		return sorted[len(sorted)-1]
-	}
-	f := pos - float64(i)
-	return sorted[i]*(1-f) + sorted[i+1]*f
+	return Percentile(deltas, 2.5), Percentile(deltas, 97.5)
 }

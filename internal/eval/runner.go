@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -320,7 +319,7 @@ func Metrics(ks []int) []MetricDef {
 	for _, p := range []float64{50, 95, 99} {
 		p := p
 		out = append(out, MetricDef{Name: fmt.Sprintf("latency_p%d_ms", int(p)), Source: "latency_ms", LowerIsBetter: true, Timing: true,
-			Agg: func(v []float64) float64 { return Percentile(sortedCopy(v), p) }})
+			Agg: func(v []float64) float64 { return Percentile(v, p) }})
 	}
 	out = append(out, MetricDef{Name: "tokens_total", Source: "tokens", Agg: Sum, LowerIsBetter: true},
 		// With a judge model (models.judge) only.
@@ -336,12 +335,6 @@ func Sum(v []float64) float64 {
 		s += x
 	}
 	return s
-}
-
-func sortedCopy(v []float64) []float64 {
-	c := append([]float64(nil), v...)
-	sort.Float64s(c)
-	return c
 }
 
 // Aggregate computes every metric over recs (the questions each applies

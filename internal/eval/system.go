@@ -35,18 +35,29 @@ func (l Local) Retrieve(ctx context.Context, collection, question string, depth 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Retrieved, 0, depth)
-	seen := map[string]bool{}
-	for _, h := range res.Hits {
+	keys := make([]string, len(res.Hits))
+	scores := make([]float64, len(res.Hits))
+	for i, h := range res.Hits {
+		keys[i], scores[i] = h.DocKey, h.Score
+	}
+	return bestPerDocument(keys, scores, depth), nil
+}
+
+// bestPerDocument keeps the first (best) chunk of each document, up to
+// depth documents, in rank order.
+func bestPerDocument(keys []string, scores []float64, depth int) []Retrieved {
+	out := make([]Retrieved, 0, min(depth, len(keys)))
+	seen := make(map[string]bool, len(keys))
+	for i, k := range keys {
 		if len(out) == depth {
 			break
 		}
-		if !seen[h.DocKey] {
-			seen[h.DocKey] = true
-			out = append(out, Retrieved{ID: h.DocKey, Score: roundMetric(h.Score)})
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, Retrieved{ID: k, Score: roundMetric(scores[i])})
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Answer answers the question.
@@ -87,18 +98,12 @@ func (rm *Remote) Retrieve(ctx context.Context, collection, question string, dep
 	if err := rm.post(ctx, "/v1/invoke", map[string]any{"target": "retrieve", "input": in}, &out); err != nil {
 		return nil, err
 	}
-	docs := make([]Retrieved, 0, depth)
-	seen := map[string]bool{}
-	for _, h := range out.Hits {
-		if len(docs) == depth {
-			break
-		}
-		if !seen[h.DocKey] {
-			seen[h.DocKey] = true
-			docs = append(docs, Retrieved{ID: h.DocKey, Score: roundMetric(h.Score)})
-		}
+	keys := make([]string, len(out.Hits))
+	scores := make([]float64, len(out.Hits))
+	for i, h := range out.Hits {
+		keys[i], scores[i] = h.DocKey, h.Score
 	}
-	return docs, nil
+	return bestPerDocument(keys, scores, depth), nil
 }
 
 // Answer asks POST /v1/chat without a session.
