@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,23 +14,9 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-)
 
-// chromium finds the browser the tests drive: $CHROME, else chromium on
-// the PATH (.ci/run installs Debian's chromium).
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROME"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("no Chromium found: install Debian's chromium (bash .ci/run does) or set CHROME")
-	return ""
-}
+	"github.com/ragline/ragline/internal/browsertest"
+)
 
 // TestReportHTMLInBrowser opens report.html in headless Chromium: it must
 // render its charts and tables without a single console error.
@@ -41,15 +26,8 @@ func TestReportHTMLInBrowser(t *testing.T) {
 	if _, err := WriteReports(dir, rep, defs); err != nil {
 		t.Fatal(err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second) // a bound on a hung browser, not a measurement
+	ctx := browsertest.Start(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second) // a bound on a hung browser, not a measurement
 	defer cancel()
 
 	var mu sync.Mutex

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -21,6 +20,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/ragline/ragline/internal/browsertest"
+
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/model/modeltest"
@@ -28,18 +29,6 @@ import (
 )
 
 var uiOut = flag.String("ui.out", "", "folder for the browser tests' screenshots (default: the test's temporary folder, printed with -v)")
-
-// chromiumPath finds the browser; CI installs Debian's chromium package.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("chromium is not on PATH: run `apt-get install chromium` (.ci/run installs it)")
-	return ""
-}
 
 // startServer runs a real ragline server on a loopback port over an empty
 // knowledge base, with documents ingested from dirs, if any.
@@ -69,21 +58,11 @@ func browser(t *testing.T) context.Context { return browserIn(t, "en-US") }
 // the page does not catch fails the test.
 func browserIn(t *testing.T, lang string) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
+	ctx := browsertest.Start(t,
 		chromedp.Flag("lang", lang),
 		chromedp.Flag("accept-lang", lang),
 		chromedp.WindowSize(1400, 1000),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // start the browser
-		t.Fatal(err)
-	}
+	)
 	messages := chromedp.Console(ctx)
 	var mu sync.Mutex
 	var thrown []string
