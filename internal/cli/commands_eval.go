@@ -151,9 +151,10 @@ func (a *app) runEval(ctx context.Context, f evalFlags) error {
 	if jd != nil {
 		rep.Judge = cfg.Models.Judge.Model
 	}
-	if base != nil && (base.Dataset.Name != rep.Dataset.Name || base.Dataset.Digest != rep.Dataset.Digest) {
-		return usageErr("eval: baseline %s: %v: the baseline was run on dataset %s (%s), this run is on %s (%s); compare runs of the same dataset",
-			f.baseline, eval.ErrIncomparable, base.Dataset.Name, base.Dataset.Digest, rep.Dataset.Name, rep.Dataset.Digest)
+	if base != nil {
+		if err := eval.SameDataset(base.Dataset, rep.Dataset); err != nil {
+			return usageErr("eval: baseline %s: %v", f.baseline, err)
+		}
 	}
 
 	sys, closeSys, err := a.evalSystem(ctx, f, cfg, ds, rep)

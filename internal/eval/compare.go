@@ -43,12 +43,21 @@ type BootstrapOptions struct {
 // questions of the same dataset.
 var ErrIncomparable = fmt.Errorf("reports are not comparable")
 
+// SameDataset returns an error naming both datasets when a baseline was
+// run on another dataset than the candidate.
+func SameDataset(base, cand DatasetInfo) error {
+	if base.Digest != cand.Digest || base.Name != cand.Name {
+		return fmt.Errorf("%w: the baseline was run on dataset %s (%s), this run on %s (%s); compare runs of the same dataset",
+			ErrIncomparable, base.Name, base.Digest, cand.Name, cand.Digest)
+	}
+	return nil
+}
+
 // CheckComparable returns an error naming what differs when two runs
 // cannot be compared question by question.
 func CheckComparable(base, cand *Report) error {
-	if base.Dataset.Digest != cand.Dataset.Digest || base.Dataset.Name != cand.Dataset.Name {
-		return fmt.Errorf("%w: the baseline was run on dataset %s (%s), this run on %s (%s); compare runs of the same dataset",
-			ErrIncomparable, base.Dataset.Name, base.Dataset.Digest, cand.Dataset.Name, cand.Dataset.Digest)
+	if err := SameDataset(base.Dataset, cand.Dataset); err != nil {
+		return err
 	}
 	inBase := make(map[string]bool, len(base.Questions))
 	for _, q := range base.Questions {
