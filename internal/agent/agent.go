@@ -37,6 +37,10 @@ type Request struct {
 	// MayUse, when set, says whether the caller may read a collection; a
 	// rule that routes to another collection is held to it.
 	MayUse func(collection string) error
+	// Controls are the client's settings for the answer (limits, tools,
+	// output format); they reach the generator when the answer comes from
+	// retrieval.
+	Controls *model.Controls
 }
 
 // Options configure an Agent.

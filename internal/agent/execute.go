@@ -39,7 +39,7 @@ func (a *Agent) execute(ctx context.Context, tr *tracer, req Request, p Percepti
 func (a *Agent) retrieve(ctx context.Context, req Request, p Perception, collection string, topK int) (schema.Response, error) {
 	kp := p.Perception
 	return a.kb.AskWith(ctx, kb.AskRequest{Collection: collection, Question: req.Question, History: req.History,
-		TopK: topK, Perception: &kp, OnDelta: req.OnDelta})
+		TopK: topK, Perception: &kp, OnDelta: req.OnDelta, Controls: req.Controls})
 }
 
 // runTool calls the rule's tool and turns its result into the answer: by

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,6 +21,9 @@ type generated struct {
 	detail    map[string]any
 	usage     model.Usage
 	calls     int
+	// finishReason is "length" or "tool_calls" for an incomplete answer.
+	finishReason string
+	toolCalls    []schema.ToolCall
 }
 
 // answer runs the configured generator. The LLM generator falls back to
@@ -27,11 +31,11 @@ type generated struct {
 // extractive; the step's detail says so.
 func (k *KB) answer(ctx context.Context, collection string, p Perception, res search.Result, req AskRequest) (generated, error) {
 	if k.llm == nil {
-		return k.extractAnswer(ctx, collection, p, res, req.OnDelta, 0)
+		return k.extractAnswer(ctx, collection, p, res, req, 0)
 	}
 	if len(res.Hits) == 0 {
 		// Nothing to answer from: no model call.
-		g, err := k.extractAnswer(ctx, collection, p, res, req.OnDelta, 0)
+		g, err := k.extractAnswer(ctx, collection, p, res, req, 0)
 		g.detail["generator"] = "llm"
 		g.detail["skipped"] = "no chunks retrieved"
 		return g, err
@@ -41,20 +45,21 @@ func (k *KB) answer(ctx context.Context, collection string, p Perception, res se
 	if req.OnDelta != nil {
 		onDelta = func(s string) error { emitted += len(s); return req.OnDelta(s) }
 	}
-	ans, err := k.llm.Generate(ctx, llm.Input{Question: p.Question, Language: p.Language, History: req.History, Hits: res.Hits}, onDelta)
+	ans, err := k.llm.Generate(ctx, llm.Input{Question: p.Question, Language: p.Language, History: req.History, Hits: res.Hits, Controls: req.Controls}, onDelta)
 	if err == nil {
 		return generated{
 			text: ans.Text, citations: ans.Citations, noAnswer: ans.NoAnswer, usage: ans.Usage, calls: 1,
+			finishReason: modelFinish(ans.FinishReason), toolCalls: toolCalls(ans.ToolCalls),
 			detail: map[string]any{"generator": "llm", "model": k.models.ChatModel, "chunks": len(res.Hits),
 				"citations": len(ans.Citations), "invalid_citations": ans.Invalid, "finish_reason": ans.FinishReason,
 				"no_answer": ans.NoAnswer, "prompt_tokens": ans.Usage.PromptTokens, "completion_tokens": ans.Usage.CompletionTokens},
 		}, nil
 	}
-	if isCancel(ctx, err) || k.cfg.Generator.Fallback != "extractive" {
+	if isCancel(ctx, err) || k.cfg.Generator.Fallback != "extractive" || errors.Is(err, llm.ErrOutputFormat) || req.Controls.NeedsModel() {
 		return generated{}, fmt.Errorf("generate: %w", err)
 	}
 	k.fallback("generate")
-	g, ferr := k.extractAnswer(ctx, collection, p, res, req.OnDelta, emitted)
+	g, ferr := k.extractAnswer(ctx, collection, p, res, req, emitted)
 	g.usage, g.calls = ans.Usage, 1
 	g.detail["fallback_from"] = "llm"
 	g.detail["model"] = k.models.ChatModel
@@ -65,7 +70,8 @@ func (k *KB) answer(ctx context.Context, collection string, p Perception, res se
 // extractAnswer is the extractive generator. With onDelta it sends the answer
 // one cited sentence at a time; after a partial streamed answer (emitted
 // bytes already sent) it first sends a paragraph break.
-func (k *KB) extractAnswer(ctx context.Context, collection string, p Perception, res search.Result, onDelta func(string) error, emitted int) (generated, error) {
+func (k *KB) extractAnswer(ctx context.Context, collection string, p Perception, res search.Result, req AskRequest, emitted int) (generated, error) {
+	onDelta := req.OnDelta
 	df, total, err := k.lexical.DocFreq(ctx, collection, res.Terms)
 	if err != nil {
 		return generated{}, err
@@ -74,13 +80,21 @@ func (k *KB) extractAnswer(ctx context.Context, collection string, p Perception,
 	g := generated{text: ans.Text, citations: ans.Citations, noAnswer: ans.NoAnswer,
 		detail: map[string]any{"generator": "extractive", "sentences_scored": ans.Considered,
 			"best_coverage": round3(ans.BestScore), "min_score": k.cfg.Generator.MinScore, "no_answer": ans.NoAnswer}}
+	if c := req.Controls; c != nil && (c.MaxTokens > 0 || len(c.Stop) > 0) {
+		var cut bool
+		g.text, g.citations, cut = extractive.Limit(g.text, g.citations, c.MaxTokens, c.Stop)
+		if cut {
+			g.finishReason = "length"
+			g.detail["finish_reason"] = "length"
+		}
+	}
 	if onDelta != nil {
 		if emitted > 0 {
 			if err := onDelta("\n\n"); err != nil {
 				return g, err
 			}
 		}
-		for _, piece := range Pieces(ans.Text, ans.Citations) {
+		for _, piece := range Pieces(g.text, g.citations) {
 			if err := onDelta(piece); err != nil {
 				return g, err
 			}
@@ -104,6 +118,22 @@ func Pieces(text string, citations []schema.Citation) []string {
 	}
 	if text != "" {
 		out = append(out, text)
+	}
+	return out
+}
+
+// modelFinish keeps the finish reasons that say an answer is incomplete.
+func modelFinish(reason string) string {
+	if reason == "length" || reason == "tool_calls" {
+		return reason
+	}
+	return ""
+}
+
+func toolCalls(calls []model.ToolCall) []schema.ToolCall {
+	var out []schema.ToolCall
+	for _, c := range calls {
+		out = append(out, schema.ToolCall{ID: c.ID, Name: c.Name, Arguments: c.Arguments})
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ragline/ragline/internal/model"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/search"
 	"golang.org/x/text/unicode/norm"
@@ -50,6 +51,9 @@ type AskRequest struct {
 	// OnDelta, when set, receives pieces of the answer text as they are
 	// produced; an error from it stops the answer.
 	OnDelta func(text string) error
+	// Controls are the client's settings for the answer (limits, tools,
+	// output format), if any.
+	Controls *model.Controls
 }
 
 // Ask answers a question from collection with cited passages, tracing
@@ -219,6 +223,7 @@ func (k *KB) AskWith(ctx context.Context, req AskRequest) (schema.Response, erro
 		resp.Citations = []schema.Citation{}
 	}
 	resp.NoAnswer = g.noAnswer
+	resp.FinishReason, resp.ToolCalls = g.finishReason, g.toolCalls
 	if calls > 0 {
 		resp.Usage = &schema.Usage{PromptTokens: usage.PromptTokens, CompletionTokens: usage.CompletionTokens, TotalTokens: usage.TotalTokens}
 	}

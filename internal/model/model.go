@@ -44,6 +44,32 @@ type ChatRequest struct {
 	MaxTokens int
 	// Temperature, when set, overrides the configured temperature.
 	Temperature *float64
+	// TopP, Seed, Stop and User are sent as they are when set.
+	TopP *float64
+	Seed *int64
+	Stop []string
+	User string
+	// ToolChoice is OpenAI's tool_choice ("auto", "none", "required" or a
+	// function object), sent verbatim when set.
+	ToolChoice json.RawMessage
+	// ParallelToolCalls, when set, is sent as parallel_tool_calls.
+	ParallelToolCalls *bool
+	// ResponseFormat is OpenAI's response_format object, sent verbatim
+	// when set; it takes precedence over JSON.
+	ResponseFormat json.RawMessage
+	// OnToolCall, when set, receives the pieces of tool calls as a
+	// stream delivers them; an error from it stops the stream.
+	OnToolCall func(ToolCallDelta) error
+}
+
+// ToolCallDelta is one piece of a streamed tool call: the first piece of
+// a call carries its ID and name, later ones more of its arguments.
+type ToolCallDelta struct {
+	// Index numbers the calls of one message from 0.
+	Index     int
+	ID        string
+	Name      string
+	Arguments string
 }
 
 // Usage counts the tokens of one or more model calls.

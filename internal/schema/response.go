@@ -45,6 +45,22 @@ type Response struct {
 	// Usage counts the model tokens spent on the answer; absent when no
 	// model was called (the offline extractive path).
 	Usage *Usage `json:"usage,omitempty"`
+	// FinishReason says why the answer ended when it is not complete:
+	// "length" (cut at the client's token limit) or "tool_calls"; empty
+	// for a complete answer.
+	FinishReason string `json:"finish_reason,omitempty"`
+	// ToolCalls are calls of the client's own tools the chat model asks
+	// for (OpenAI-compatible API); the client runs them and sends the
+	// results back to continue the turn.
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+}
+
+// ToolCall is one function call a chat model asks the client to make.
+type ToolCall struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Arguments is the JSON object the model wrote, verbatim.
+	Arguments string `json:"arguments"`
 }
 
 // Usage counts model tokens.

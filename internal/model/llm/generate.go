@@ -47,6 +47,8 @@ type Input struct {
 	History []schema.Message
 	// Hits are the chunks, numbered 1… in this order in the prompt.
 	Hits []schema.Hit
+	// Controls are the client's settings for this answer, if any.
+	Controls *model.Controls
 }
 
 // Answer is a generated answer.
@@ -58,8 +60,11 @@ type Answer struct {
 	// NoAnswer is set when the answer cites no source.
 	NoAnswer bool
 	Usage    model.Usage
-	// FinishReason is the model's ("stop", "length").
+	// FinishReason is the model's ("stop", "length", "tool_calls").
 	FinishReason string
+	// ToolCalls are calls of the client's tools the model asks for
+	// instead of (or before) answering.
+	ToolCalls []model.ToolCall
 }
 
 // Context numbers the chunks as the prompt shows them.
@@ -101,12 +106,19 @@ func (g *Generator) Messages(in Input) ([]model.Message, error) {
 		return nil, err
 	}
 	msgs := []model.Message{{Role: "system", Content: sys}}
+	if c := in.Controls; c != nil && strings.TrimSpace(c.Instructions) != "" {
+		msgs = append(msgs, model.Message{Role: "system", Content: c.Instructions})
+	}
 	for _, m := range in.History {
 		if (m.Role == "user" || m.Role == "assistant") && strings.TrimSpace(m.Content) != "" {
 			msgs = append(msgs, model.Message{Role: m.Role, Content: m.Content})
 		}
 	}
-	return append(msgs, model.Message{Role: "user", Content: usr}), nil
+	msgs = append(msgs, model.Message{Role: "user", Content: usr})
+	if c := in.Controls; c != nil {
+		msgs = append(msgs, c.Continuation...)
+	}
+	return msgs, nil
 }
 
 // Generate answers in. With onDelta set the answer is streamed: onDelta
@@ -118,6 +130,10 @@ func (g *Generator) Generate(ctx context.Context, in Input, onDelta func(string)
 		return Answer{}, err
 	}
 	req := model.ChatRequest{Messages: msgs, MaxTokens: g.o.MaxTokens}
+	in.Controls.Apply(&req)
+	if in.Controls.Structured() {
+		return g.structured(ctx, in, req, onDelta)
+	}
 	f := newCiteFilter(len(in.Hits))
 	var text strings.Builder
 	var resp model.ChatResponse
@@ -143,15 +159,23 @@ func (g *Generator) Generate(ctx context.Context, in Input, onDelta func(string)
 			text.WriteString(f.flush())
 		}
 	}
-	ans := Answer{Usage: resp.Usage, FinishReason: resp.FinishReason}
+	ans := Answer{Usage: resp.Usage, FinishReason: resp.FinishReason, ToolCalls: resp.Message.ToolCalls}
 	if err != nil {
 		return ans, err
 	}
 	ans.Text = strings.TrimSpace(text.String())
 	ans.Invalid = f.invalid
-	for _, n := range f.cited {
-		h := in.Hits[n-1]
-		ans.Citations = append(ans.Citations, schema.Citation{
+	ans.Citations = citations(in.Hits, f.cited)
+	ans.NoAnswer = len(ans.Citations) == 0 && len(ans.ToolCalls) == 0
+	return ans, nil
+}
+
+// citations returns the citations of the numbered hits cited, in order.
+func citations(hits []schema.Hit, cited []int) []schema.Citation {
+	out := make([]schema.Citation, 0, len(cited))
+	for _, n := range cited {
+		h := hits[n-1]
+		out = append(out, schema.Citation{
 			Index:      n,
 			DocumentID: h.Chunk.DocumentID,
 			ChunkID:    h.Chunk.ID,
@@ -165,9 +189,5 @@ func (g *Generator) Generate(ctx context.Context, in Input, onDelta func(string)
 			Score:      h.Score,
 		})
 	}
-	if ans.Citations == nil {
-		ans.Citations = []schema.Citation{}
-	}
-	ans.NoAnswer = len(ans.Citations) == 0
-	return ans, nil
+	return out
 }

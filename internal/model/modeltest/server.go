@@ -12,8 +12,20 @@ import (
 
 // Message is a chat message as received.
 type Message struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
+	Role       string     `json:"role"`
+	Content    string     `json:"content"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string     `json:"tool_call_id,omitempty"`
+}
+
+// ToolCall is a function call in OpenAI's wire shape.
+type ToolCall struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
 }
 
 // ChatRequest is a chat completion request as received.
@@ -22,8 +34,18 @@ type ChatRequest struct {
 	Messages       []Message `json:"messages"`
 	Stream         bool      `json:"stream"`
 	ResponseFormat *struct {
-		Type string `json:"type"`
-	} `json:"response_format"`
+		Type       string          `json:"type"`
+		JSONSchema json.RawMessage `json:"json_schema,omitempty"`
+	} `json:"response_format,omitempty"`
+	Tools             []json.RawMessage `json:"tools,omitempty"`
+	ToolChoice        json.RawMessage   `json:"tool_choice,omitempty"`
+	ParallelToolCalls *bool             `json:"parallel_tool_calls,omitempty"`
+	MaxTokens         int               `json:"max_tokens,omitempty"`
+	Temperature       *float64          `json:"temperature,omitempty"`
+	TopP              *float64          `json:"top_p,omitempty"`
+	Seed              *int64            `json:"seed,omitempty"`
+	Stop              []string          `json:"stop,omitempty"`
+	User              string            `json:"user,omitempty"`
 }
 
 // Last returns the content of the last message.
@@ -40,6 +62,19 @@ type Reply struct {
 	Text   string
 	Status int
 	Body   string
+	// ToolCalls, when set, are returned (finish_reason "tool_calls");
+	// streamed, each call's arguments arrive in pieces.
+	ToolCalls []ToolCall
+	// FinishReason overrides "stop" (or "tool_calls").
+	FinishReason string
+}
+
+// Call returns a tool call with the given id, function name and
+// arguments.
+func Call(id, name, args string) ToolCall {
+	c := ToolCall{ID: id, Type: "function"}
+	c.Function.Name, c.Function.Arguments = name, args
+	return c
 }
 
 // Server is a scripted model server.
@@ -52,8 +87,16 @@ type Server struct {
 	// Rerank scores a document for a query; nil answers 404.
 	Rerank func(query, doc string) float64
 
-	mu    sync.Mutex
-	calls map[string]int
+	mu       sync.Mutex
+	calls    map[string]int
+	requests []ChatRequest
+}
+
+// Requests returns the chat requests received so far, oldest first.
+func (s *Server) Requests() []ChatRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]ChatRequest(nil), s.requests...)
 }
 
 // New starts a server; it is closed when the test ends.
@@ -95,6 +138,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":{"message":"bad json"}}`, 400)
 		return
 	}
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	s.mu.Unlock()
 	rep := s.Chat(req)
 	if rep.Status != 0 {
 		w.Header().Set("Content-Type", "application/json")
@@ -108,11 +154,26 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	completion := words(rep.Text)
 	usage := map[string]int{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+	finish := rep.FinishReason
+	switch {
+	case finish != "":
+	case len(rep.ToolCalls) > 0:
+		finish = "tool_calls"
+	default:
+		finish = "stop"
+	}
 	if !req.Stream {
+		msg := map[string]any{"role": "assistant", "content": rep.Text}
+		if len(rep.ToolCalls) > 0 {
+			msg["tool_calls"] = rep.ToolCalls
+			if rep.Text == "" {
+				msg["content"] = nil
+			}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"id": "chatcmpl-test", "object": "chat.completion", "model": req.Model,
-			"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": rep.Text}, "finish_reason": "stop"}},
+			"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": finish}},
 			"usage":   usage,
 		})
 		return
@@ -136,7 +197,16 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	for i := 0; i < len(rs); i += 3 {
 		send(chunk(map[string]any{"content": string(rs[i:min(i+3, len(rs))])}, nil))
 	}
-	send(chunk(map[string]any{}, "stop"))
+	for i, c := range rep.ToolCalls {
+		// The first piece names the call, the rest carry its arguments.
+		args := []rune(c.Function.Arguments)
+		half := len(args) / 2
+		send(chunk(map[string]any{"tool_calls": []any{map[string]any{"index": i, "id": c.ID, "type": "function",
+			"function": map[string]any{"name": c.Function.Name, "arguments": string(args[:half])}}}}, nil))
+		send(chunk(map[string]any{"tool_calls": []any{map[string]any{"index": i,
+			"function": map[string]any{"arguments": string(args[half:])}}}}, nil))
+	}
+	send(chunk(map[string]any{}, finish))
 	send(map[string]any{"id": "chatcmpl-test", "object": "chat.completion.chunk", "choices": []any{}, "usage": usage})
 	fmt.Fprint(w, "data: [DONE]\n\n")
 }

@@ -17,20 +17,23 @@ import (
 // wire types of POST /chat/completions.
 type (
 	chatPayload struct {
-		Model          string         `json:"model"`
-		Messages       []wireMessage  `json:"messages"`
-		Tools          []wireTool     `json:"tools,omitempty"`
-		ResponseFormat *wireFormat    `json:"response_format,omitempty"`
-		MaxTokens      int            `json:"max_tokens,omitempty"`
-		Temperature    *float64       `json:"temperature,omitempty"`
-		Stream         bool           `json:"stream,omitempty"`
-		StreamOptions  *streamOptions `json:"stream_options,omitempty"`
+		Model             string          `json:"model"`
+		Messages          []wireMessage   `json:"messages"`
+		Tools             []wireTool      `json:"tools,omitempty"`
+		ToolChoice        json.RawMessage `json:"tool_choice,omitempty"`
+		ParallelToolCalls *bool           `json:"parallel_tool_calls,omitempty"`
+		ResponseFormat    json.RawMessage `json:"response_format,omitempty"`
+		MaxTokens         int             `json:"max_tokens,omitempty"`
+		Temperature       *float64        `json:"temperature,omitempty"`
+		TopP              *float64        `json:"top_p,omitempty"`
+		Seed              *int64          `json:"seed,omitempty"`
+		Stop              []string        `json:"stop,omitempty"`
+		User              string          `json:"user,omitempty"`
+		Stream            bool            `json:"stream,omitempty"`
+		StreamOptions     *streamOptions  `json:"stream_options,omitempty"`
 	}
 	streamOptions struct {
 		IncludeUsage bool `json:"include_usage"`
-	}
-	wireFormat struct {
-		Type string `json:"type"`
 	}
 	wireMessage struct {
 		Role       string         `json:"role"`
@@ -104,9 +107,14 @@ func (c *Client) payload(req model.ChatRequest, stream bool) chatPayload {
 		t = *req.Temperature
 	}
 	p.Temperature = &t
-	if req.JSON {
-		p.ResponseFormat = &wireFormat{Type: "json_object"}
+	switch {
+	case len(req.ResponseFormat) > 0:
+		p.ResponseFormat = req.ResponseFormat
+	case req.JSON:
+		p.ResponseFormat = json.RawMessage(`{"type":"json_object"}`)
 	}
+	p.TopP, p.Seed, p.Stop, p.User = req.TopP, req.Seed, req.Stop, req.User
+	p.ToolChoice, p.ParallelToolCalls = req.ToolChoice, req.ParallelToolCalls
 	if stream {
 		p.StreamOptions = &streamOptions{IncludeUsage: true}
 	}
@@ -308,6 +316,12 @@ func (c *Client) streamOnce(ctx context.Context, req model.ChatRequest, onDelta 
 				}
 				call.Name += tc.Function.Name
 				call.Arguments += tc.Function.Arguments
+				if req.OnToolCall != nil {
+					delivered = true
+					if err := req.OnToolCall(model.ToolCallDelta{Index: i, ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments}); err != nil {
+						return out, delivered, err
+					}
+				}
 			}
 			if ch.FinishReason != nil && *ch.FinishReason != "" {
 				out.FinishReason = *ch.FinishReason
