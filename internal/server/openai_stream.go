@@ -6,16 +6,16 @@ import (
 	"time"
 
 	"github.com/ragline/ragline/internal/agent"
-	"github.com/ragline/ragline/internal/schema"
+	"github.com/ragline/ragline/internal/model"
 )
 
 // streamCompletionLive answers a streaming chat completion as the answer
 // is produced: the assistant-role chunk and one content chunk per piece
-// (model tokens, or a cited sentence from the extractive generator) as
-// they arrive, then the finishing chunk with the citations, the usage
-// chunk when asked for, and "[DONE]". Until the first chunk, errors keep
-// their status code; after it, an error ends the stream with an error
-// object, as OpenAI does.
+// (model tokens, or a cited sentence from the extractive generator) or
+// tool-call piece as they arrive, then the finishing chunk with the
+// annotations and citations, the usage chunk when asked for, and
+// "[DONE]". Until the first chunk, errors keep their status code; after
+// it, an error ends the stream with an error object, as OpenAI does.
 func (s *Server) streamCompletionLive(w http.ResponseWriter, r *http.Request, req completionRequest, conv conversation, collection string) {
 	c := completion{ID: "chatcmpl-" + rand.Text(), Object: "chat.completion", Created: time.Now().Unix(), Model: req.Model}
 	chunk := func(choices []chunkChoice) completionChunk {
@@ -33,8 +33,23 @@ func (s *Server) streamCompletionLive(w http.ResponseWriter, r *http.Request, re
 		}
 		return out.data(chunk(delta(chunkDelta{Role: "assistant"})))
 	}
+	ctl := *conv.controls
+	streamedCalls := 0
+	ctl.OnToolCall = func(d model.ToolCallDelta) error {
+		streamedCalls++
+		if err := start(); err != nil || out == nil {
+			return err
+		}
+		i := d.Index
+		tc := wireToolCall(&i, d.ID, d.Name, d.Arguments)
+		if d.ID == "" {
+			tc.Type = ""
+		}
+		return out.data(chunk(delta(chunkDelta{ToolCalls: []openAIToolCall{tc}})))
+	}
+	recordUser(r, conv.user)
 	resp, err := s.agent.Run(r.Context(), agent.Request{
-		Collection: collection, Question: conv.question, History: conv.history,
+		Collection: collection, Question: conv.question, History: conv.history, MayUse: s.mayUse(r), Controls: &ctl,
 		OnDelta: func(text string) error {
 			if err := start(); err != nil || out == nil {
 				return err
@@ -47,25 +62,31 @@ func (s *Server) streamCompletionLive(w http.ResponseWriter, r *http.Request, re
 	}
 	if err != nil {
 		if out == nil {
-			s.writeError(w, r, err)
+			s.writeError(w, r, answerError(err))
 			return
 		}
-		_ = out.data(map[string]any{"error": s.toAPIError(r, err)})
+		_ = out.data(map[string]any{"error": s.toAPIError(r, answerError(err))})
 		return
 	}
-	c.Usage = usageOf(conv, resp)
-	c.Citations = resp.Citations
-	if c.Citations == nil {
-		c.Citations = []schema.Citation{}
-	}
-	c.Ragline = raglineExtension{Digest: resp.Digest, NoAnswer: resp.NoAnswer}
-	c.Choices = []completionChoice{{Message: assistantOutput{Role: "assistant", Content: resp.Answer}, FinishReason: "stop"}}
+	s.fillCompletion(r, &c, conv, resp, "chat.completions")
 	if start(); out == nil {
 		writeJSON(w, http.StatusOK, c)
 		return
 	}
-	stop := "stop"
-	if out.data(finalChunk{completionChunk: chunk([]chunkChoice{{FinishReason: &stop}}), Citations: c.Citations, Ragline: c.Ragline}) != nil {
+	if len(resp.ToolCalls) > 0 && streamedCalls == 0 {
+		// Tool calls that were not streamed piece by piece still reach
+		// the client, whole.
+		calls := make([]openAIToolCall, len(resp.ToolCalls))
+		for i, tc := range resp.ToolCalls {
+			calls[i] = wireToolCall(&i, tc.ID, tc.Name, tc.Arguments)
+		}
+		if out.data(chunk(delta(chunkDelta{ToolCalls: calls}))) != nil {
+			return
+		}
+	}
+	finish := c.Choices[0].FinishReason
+	last := chunk([]chunkChoice{{Delta: chunkDelta{Annotations: c.Choices[0].Message.Annotations}, FinishReason: &finish}})
+	if out.data(finalChunk{completionChunk: last, Citations: c.Citations, Ragline: c.Ragline}) != nil {
 		return
 	}
 	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {

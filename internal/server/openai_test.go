@@ -299,10 +299,16 @@ func TestOpenAIErrorFields(t *testing.T) {
 		{"number content", `{"model":"default","messages":[{"role":"user","content":5}]}`, 400, "messages[0].content"},
 		{"image part", `{"model":"default","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"http://x/y.png"}}]}]}`, 400, "messages[0].content[0].type"},
 		{"part without text", `{"model":"default","messages":[{"role":"user","content":[{"type":"text"}]}]}`, 400, "messages[0].content[0].text"},
-		{"tool role", `{"model":"default","messages":[{"role":"tool","content":"x"},{"role":"user","content":"parking"}]}`, 400, "messages[0].role"},
+		{"tool role offline", `{"model":"default","messages":[{"role":"tool","content":"x"},{"role":"user","content":"parking"}]}`, 400, "messages[0].role"},
 		{"n is 2", `{"model":"default","n":2,"messages":[{"role":"user","content":"parking"}]}`, 400, "n"},
 		{"wrong type", `{"model":"default","temperature":"hot","messages":[{"role":"user","content":"parking"}]}`, 400, "temperature"},
-		{"unsupported field", `{"model":"default","tools":[],"messages":[{"role":"user","content":"parking"}]}`, 400, "tools"},
+		{"unsupported field", `{"model":"default","logit_bias":{"50256":-100},"messages":[{"role":"user","content":"parking"}]}`, 400, "logit_bias"},
+		{"tools offline", `{"model":"default","tools":[{"type":"function","function":{"name":"f"}}],"messages":[{"role":"user","content":"parking"}]}`, 400, "tools"},
+		{"response_format offline", `{"model":"default","response_format":{"type":"json_object"},"messages":[{"role":"user","content":"parking"}]}`, 400, "response_format"},
+		{"bad response_format", `{"model":"default","response_format":{"type":"xml"},"messages":[{"role":"user","content":"parking"}]}`, 400, "response_format.type"},
+		{"max_tokens 0", `{"model":"default","max_tokens":0,"messages":[{"role":"user","content":"parking"}]}`, 400, "max_tokens"},
+		{"five stops", `{"model":"default","stop":["a","b","c","d","e"],"messages":[{"role":"user","content":"parking"}]}`, 400, "stop"},
+		{"logprobs", `{"model":"default","logprobs":true,"messages":[{"role":"user","content":"parking"}]}`, 400, "logprobs"},
 		{"too large", `{"model":"default","messages":[{"role":"user","content":"` + strings.Repeat("a", 4000) + `"}]}`, 413, ""},
 	}
 	for _, c := range cases {
