@@ -205,3 +205,6 @@ func (k *KB) RemoteModels() bool {
 	m := k.cfg.Models
 	return k.models.Chat != nil || k.models.Reranker != nil || (k.models.Embedder != nil && m.Embedding.Provider != "hash")
 }
+
+// Embedder returns the configured embedding model, nil when none is.
+func (k *KB) Embedder() model.Embedder { return k.models.Embedder }

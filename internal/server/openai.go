@@ -41,6 +41,8 @@ func (s *Server) registerOpenAI() {
 	s.v1("GET /v1/models", scopeChat, s.listModels(started))
 	s.v1("GET /v1/models/{model}", scopeChat, s.getModel(started))
 	s.v1("POST /v1/chat/completions", scopeChat, s.chatCompletions)
+	s.v1("POST /v1/responses", scopeChat, s.responses)
+	s.v1("POST /v1/embeddings", scopeChat, s.embeddings)
 }
 
 // openAIModel is one entry of GET /v1/models in OpenAI's shape.

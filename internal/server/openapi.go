@@ -47,7 +47,9 @@ var routeDocs = []routeDoc{
 	{pattern: "GET /ui/{file...}", path: "/ui/{file}", summary: "Static assets of the web interface (ES modules, CSS) and its config.json.", open: true, media: "application/octet-stream"},
 	{pattern: "GET /v1/models", summary: "OpenAI-compatible: every collection is a model; default is the default collection.", response: "ModelList"},
 	{pattern: "GET /v1/models/{model}", summary: "OpenAI-compatible: one model.", response: "Model"},
-	{pattern: "POST /v1/chat/completions", summary: "OpenAI-compatible chat completion (streaming chunks with stream true); citations as [n] markers and in an extra citations field.", request: "ChatCompletionRequest", response: "ChatCompletion", stream: true},
+	{pattern: "POST /v1/chat/completions", summary: "OpenAI-compatible chat completion (streaming chunks with stream true); citations as [n] markers, as url_citation annotations of the message (in the final chunk when streamed) and in an extra citations field. Client tools, tool results and response_format need a chat model (generator.kind llm); offline they answer 400. docs/api.md has the compatibility table.", request: "ChatCompletionRequest", response: "ChatCompletion", stream: true},
+	{pattern: "POST /v1/responses", summary: "OpenAI-compatible Responses API: input text or messages, instructions, output_text with url_citation annotations; stream true sends the Responses event types; a stored response is a session turn (id resp_<session>_<turn>) and previous_response_id continues it.", request: "ResponseRequest", response: "OpenAIResponse", stream: true},
+	{pattern: "POST /v1/embeddings", summary: "OpenAI-compatible embeddings from the configured embedding model (models.embedding); 404 when none is configured.", request: "EmbeddingRequest", response: "EmbeddingList"},
 }
 
 func obj(props map[string]any, required ...string) map[string]any {
@@ -89,6 +91,15 @@ func schemas() map[string]any {
 	}, "id", "collection", "key", "source", "type", "hash", "size", "chars", "chunks", "ingested_at")
 	docView := map[string]any{"allOf": []any{ref("DocumentInfo"), obj(map[string]any{"text": str}, "text")}}
 	message := obj(map[string]any{"role": str, "content": map[string]any{"oneOf": []any{str, arr(anyO)}}}, "role", "content")
+	toolCall := obj(map[string]any{"id": str, "type": str, "function": obj(map[string]any{"name": str, "arguments": str}, "name", "arguments")}, "id", "type", "function")
+	requestMessage := obj(map[string]any{"role": map[string]any{"type": "string", "enum": []string{"system", "developer", "user", "assistant", "tool"}},
+		"content": map[string]any{"oneOf": []any{str, arr(anyO), map[string]any{"type": "null"}}}, "name": str,
+		"tool_calls": arr(toolCall), "tool_call_id": str}, "role")
+	urlCitation := obj(map[string]any{"url": str, "title": str, "start_index": intg, "end_index": intg}, "url", "title", "start_index", "end_index")
+	answerMessage := obj(map[string]any{"role": str, "content": map[string]any{"type": []string{"string", "null"}}, "refusal": map[string]any{"type": "null"},
+		"tool_calls": arr(toolCall), "annotations": arr(obj(map[string]any{"type": str, "url_citation": urlCitation}, "type", "url_citation"))},
+		"role", "content", "annotations")
+	extension := obj(map[string]any{"digest": str, "no_answer": boo, "trace": arr(ref("TraceStep"))}, "digest", "no_answer", "trace")
 	model := obj(map[string]any{"id": str, "object": str, "created": intg, "owned_by": str}, "id", "object", "created", "owned_by")
 	return map[string]any{
 		"Error":         obj(map[string]any{"error": obj(map[string]any{"type": str, "message": str, "field": str}, "type", "message")}, "error"),
@@ -117,20 +128,47 @@ func schemas() map[string]any {
 			"file": str, "status": map[string]any{"type": "string", "enum": []string{"added", "replaced", "unchanged", "failed"}},
 			"documents": intg, "chunks": intg, "error": str,
 		}, "file", "status", "documents", "chunks"))}, "collection", "failed", "files"),
-		"Deleted":               obj(map[string]any{"deleted": str}, "deleted"),
-		"Turn":                  obj(map[string]any{"question": str, "answer": str, "no_answer": boo, "citations": arr(ref("Citation")), "time": str}, "question", "answer", "no_answer", "time"),
-		"SessionList":           obj(map[string]any{"sessions": arr(obj(map[string]any{"id": str, "title": str, "turns": intg, "created": str, "updated": str}, "id", "title", "turns", "created", "updated"))}, "sessions"),
-		"Session":               obj(map[string]any{"id": str, "created": str, "updated": str, "turns": arr(ref("Turn"))}, "id", "created", "updated", "turns"),
-		"FeedbackRequest":       obj(map[string]any{"session_id": str, "turn": intg, "rating": map[string]any{"type": "string", "enum": []string{"up", "down"}}, "comment": str}, "session_id", "turn", "rating"),
-		"Model":                 model,
-		"ModelList":             obj(map[string]any{"object": str, "data": arr(ref("Model"))}, "object", "data"),
-		"ChatCompletionRequest": obj(map[string]any{"model": str, "messages": arr(message), "stream": boo}, "model", "messages"),
+		"Deleted":         obj(map[string]any{"deleted": str}, "deleted"),
+		"Turn":            obj(map[string]any{"question": str, "answer": str, "no_answer": boo, "citations": arr(ref("Citation")), "time": str}, "question", "answer", "no_answer", "time"),
+		"SessionList":     obj(map[string]any{"sessions": arr(obj(map[string]any{"id": str, "title": str, "turns": intg, "created": str, "updated": str}, "id", "title", "turns", "created", "updated"))}, "sessions"),
+		"Session":         obj(map[string]any{"id": str, "created": str, "updated": str, "turns": arr(ref("Turn"))}, "id", "created", "updated", "turns"),
+		"FeedbackRequest": obj(map[string]any{"session_id": str, "turn": intg, "rating": map[string]any{"type": "string", "enum": []string{"up", "down"}}, "comment": str}, "session_id", "turn", "rating"),
+		"Model":           model,
+		"ModelList":       obj(map[string]any{"object": str, "data": arr(ref("Model"))}, "object", "data"),
+		"ChatCompletionRequest": obj(map[string]any{"model": str, "messages": arr(requestMessage), "stream": boo,
+			"stream_options": obj(map[string]any{"include_usage": boo, "include_obfuscation": boo}),
+			"n":              map[string]any{"type": "integer", "enum": []int{1}},
+			"tools":          arr(obj(map[string]any{"type": str, "function": obj(map[string]any{"name": str, "description": str, "parameters": anyO, "strict": boo}, "name")}, "type", "function")),
+			"tool_choice":    map[string]any{"oneOf": []any{str, anyO}}, "parallel_tool_calls": boo,
+			"response_format": obj(map[string]any{"type": map[string]any{"type": "string", "enum": []string{"text", "json_object", "json_schema"}},
+				"json_schema": obj(map[string]any{"name": str, "schema": anyO, "strict": boo}, "name")}, "type"),
+			"max_tokens": intg, "max_completion_tokens": intg, "stop": map[string]any{"oneOf": []any{str, arr(str)}},
+			"temperature": num, "top_p": num, "seed": intg, "presence_penalty": num, "frequency_penalty": num, "user": str,
+			"logprobs": boo, "metadata": anyO, "store": boo}, "model", "messages"),
 		"ChatCompletion": obj(map[string]any{
 			"id": str, "object": str, "created": intg, "model": str,
-			"choices":   arr(obj(map[string]any{"index": intg, "message": message, "finish_reason": str})),
+			"choices":   arr(obj(map[string]any{"index": intg, "message": answerMessage, "finish_reason": map[string]any{"type": "string", "enum": []string{"stop", "length", "tool_calls"}}})),
 			"usage":     obj(map[string]any{"prompt_tokens": intg, "completion_tokens": intg, "total_tokens": intg}),
 			"citations": arr(ref("Citation")),
+			"ragline":   extension,
 		}, "id", "object", "created", "model", "choices"),
+		"ResponseRequest": obj(map[string]any{"model": str, "input": map[string]any{"oneOf": []any{str, arr(message)}}, "instructions": str,
+			"stream": boo, "previous_response_id": str, "store": boo, "max_output_tokens": intg, "temperature": num, "top_p": num,
+			"user": str, "metadata": anyO, "text": obj(map[string]any{"format": anyO, "verbosity": str})}, "model", "input"),
+		"OpenAIResponse": obj(map[string]any{"id": str, "object": str, "created_at": intg,
+			"status":             map[string]any{"type": "string", "enum": []string{"completed", "incomplete", "failed", "in_progress"}},
+			"incomplete_details": anyO, "instructions": str, "model": str, "previous_response_id": str, "store": boo,
+			"output": arr(obj(map[string]any{"type": str, "id": str, "status": str, "role": str, "content": arr(obj(map[string]any{
+				"type": str, "text": str, "annotations": arr(obj(map[string]any{"type": str, "url": str, "title": str, "start_index": intg, "end_index": intg},
+					"type", "url", "title", "start_index", "end_index"))}, "type", "text", "annotations"))}, "type", "id", "role", "content")),
+			"usage":     obj(map[string]any{"input_tokens": intg, "output_tokens": intg, "total_tokens": intg}),
+			"citations": arr(ref("Citation")), "ragline": extension,
+		}, "id", "object", "created_at", "status", "model", "output"),
+		"EmbeddingRequest": obj(map[string]any{"model": str, "input": map[string]any{"oneOf": []any{str, arr(str)}},
+			"encoding_format": map[string]any{"type": "string", "enum": []string{"float", "base64"}}, "dimensions": intg, "user": str}, "input"),
+		"EmbeddingList": obj(map[string]any{"object": str, "model": str, "data": arr(obj(map[string]any{"object": str, "index": intg,
+			"embedding": map[string]any{"oneOf": []any{arr(num), str}}}, "object", "index", "embedding")),
+			"usage": obj(map[string]any{"prompt_tokens": intg, "total_tokens": intg})}, "object", "model", "data"),
 	}
 }
 

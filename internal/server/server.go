@@ -136,6 +136,7 @@ func New(k KnowledgeBase, o Options) *Server {
 	s.v1("DELETE /v1/sessions/{id}", scopeChat, s.deleteSession)
 	s.v1("POST /v1/feedback", scopeChat, s.feedback)
 	s.registerOpenAI()
+	s.registerNotFound()
 	s.registerUI()
 	s.handler = telemetry.TracingMiddleware(telemetry.RequestIDMiddleware(s.cors(s.recoverer(s.mux))))
 	return s
