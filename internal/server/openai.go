@@ -265,6 +265,9 @@ func (req *completionRequest) parse(llm bool) (conversation, error) {
 			question = i
 		}
 	}
+	if question < 0 {
+		return c, badRequest("messages", "messages must hold a user message: the question")
+	}
 	var instructions []string
 	for i, m := range req.Messages {
 		field := fmt.Sprintf("messages[%d]", i)
@@ -291,7 +294,7 @@ func (req *completionRequest) parse(llm bool) (conversation, error) {
 			c.question = content
 		case i > question:
 			// This turn continues after the question.
-			if m.Role == "user" || (m.Role == "assistant" && len(m.ToolCalls) == 0) || question < 0 {
+			if m.Role == "user" || (m.Role == "assistant" && len(m.ToolCalls) == 0) {
 				return c, badRequest(field+".role", "the last message must be the user's question (or the tool results that follow it), not %q", m.Role)
 			}
 			if !llm {
@@ -305,9 +308,6 @@ func (req *completionRequest) parse(llm bool) (conversation, error) {
 		case (m.Role == "user" || m.Role == "assistant") && strings.TrimSpace(content) != "":
 			c.history = append(c.history, schema.Message{Role: m.Role, Content: content})
 		}
-	}
-	if question < 0 {
-		return c, badRequest("messages", "messages must hold a user message: the question")
 	}
 	if llm {
 		ctl.Instructions = instructionsOf(instructions)
