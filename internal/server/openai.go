@@ -475,11 +475,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.allowModel(r, req.Model); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	collection, err := s.collectionFor(r.Context(), req.Model)
+	collection, err := s.modelCollection(r, req.Model)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -488,9 +484,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		s.streamCompletionLive(w, r, req, conv, collection)
 		return
 	}
-	recordUser(r, conv.user)
-	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: collection, Question: conv.question, History: conv.history,
-		MayUse: s.mayUse(r), Controls: conv.controls})
+	resp, err := s.answerConversation(r, collection, conv, conv.controls, nil)
 	if err != nil {
 		// Errors keep their status code: nothing has been sent yet.
 		s.writeError(w, r, answerError(err))
@@ -499,6 +493,24 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	out := completion{ID: "chatcmpl-" + rand.Text(), Object: "chat.completion", Created: time.Now().Unix(), Model: req.Model}
 	s.fillCompletion(r, &out, conv, resp, "chat.completions")
 	writeJSON(w, http.StatusOK, out)
+}
+
+// modelCollection checks that the caller may use a model and returns the
+// collection it names.
+func (s *Server) modelCollection(r *http.Request, model string) (string, error) {
+	if err := s.allowModel(r, model); err != nil {
+		return "", err
+	}
+	return s.collectionFor(r.Context(), model)
+}
+
+// answerConversation answers a conversation of the OpenAI-compatible
+// routes with the agent, under the client's controls; onDelta, when set,
+// receives the answer piece by piece.
+func (s *Server) answerConversation(r *http.Request, collection string, conv conversation, ctl *model.Controls, onDelta func(string) error) (schema.Response, error) {
+	recordUser(r, conv.user)
+	return s.agent.Run(r.Context(), agent.Request{Collection: collection, Question: conv.question, History: conv.history,
+		MayUse: s.mayUse(r), Controls: ctl, OnDelta: onDelta})
 }
 
 // fillCompletion sets a completion's choice, usage, citations and

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/session"
 )
@@ -292,7 +291,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	collection, err := s.collectionFor(r.Context(), req.Model)
+	collection, err := s.modelCollection(r, req.Model)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -301,9 +300,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 		s.streamResponse(w, r, req, t, collection)
 		return
 	}
-	recordUser(r, t.conv.user)
-	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: collection, Question: t.conv.question, History: t.conv.history,
-		MayUse: s.mayUse(r), Controls: t.conv.controls})
+	resp, err := s.answerConversation(r, collection, t.conv, t.conv.controls, nil)
 	if err != nil {
 		s.writeError(w, r, answerError(err))
 		return

@@ -1,10 +1,6 @@
 package server
 
-import (
-	"net/http"
-
-	"github.com/ragline/ragline/internal/agent"
-)
+import "net/http"
 
 // streamResponse answers a Responses request as Responses events:
 // response.created and response.in_progress, the message item and its
@@ -50,15 +46,11 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, req resp
 		}
 		return nil
 	}
-	recordUser(r, t.conv.user)
-	resp, err := s.agent.Run(r.Context(), agent.Request{Collection: collection, Question: t.conv.question, History: t.conv.history,
-		MayUse: s.mayUse(r), Controls: t.conv.controls,
-		OnDelta: func(text string) error {
-			if err := start(); err != nil || out == nil {
-				return err
-			}
-			return send("response.output_text.delta", map[string]any{"item_id": itemID, "output_index": 0, "content_index": 0, "delta": text, "logprobs": []any{}})
-		},
+	resp, err := s.answerConversation(r, collection, t.conv, t.conv.controls, func(text string) error {
+		if err := start(); err != nil || out == nil {
+			return err
+		}
+		return send("response.output_text.delta", map[string]any{"item_id": itemID, "output_index": 0, "content_index": 0, "delta": text, "logprobs": []any{}})
 	})
 	if err != nil && r.Context().Err() != nil {
 		return // the client went away

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/model"
 )
 
@@ -47,15 +46,11 @@ func (s *Server) streamCompletionLive(w http.ResponseWriter, r *http.Request, re
 		}
 		return out.data(chunk(delta(chunkDelta{ToolCalls: []openAIToolCall{tc}})))
 	}
-	recordUser(r, conv.user)
-	resp, err := s.agent.Run(r.Context(), agent.Request{
-		Collection: collection, Question: conv.question, History: conv.history, MayUse: s.mayUse(r), Controls: &ctl,
-		OnDelta: func(text string) error {
-			if err := start(); err != nil || out == nil {
-				return err
-			}
-			return out.data(chunk(delta(chunkDelta{Content: text})))
-		},
+	resp, err := s.answerConversation(r, collection, conv, &ctl, func(text string) error {
+		if err := start(); err != nil || out == nil {
+			return err
+		}
+		return out.data(chunk(delta(chunkDelta{Content: text})))
 	})
 	if err != nil && r.Context().Err() != nil {
 		return // the client went away
