@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -567,5 +568,44 @@ func TestEmbedPermanentError(t *testing.T) {
 func TestNewRejectsBadURL(t *testing.T) {
 	if _, err := New(Options{BaseURL: "vllm:8000"}); err == nil {
 		t.Error("a base URL without scheme was accepted")
+	}
+}
+
+// A client's controls are sent as OpenAI's fields, and a stream hands
+// out tool-call pieces as they arrive.
+func TestChatRequestControls(t *testing.T) {
+	s := newScript(t, step{fixture: "chat_stream_tools.sse", piece: 5})
+	c, _ := s.client(Options{Temperature: 0.1})
+	temp, topP, seed, parallel := 0.7, 0.5, int64(9), false
+	req := user("weather?")
+	req.Temperature, req.TopP, req.Seed, req.Stop, req.User = &temp, &topP, &seed, []string{"END"}, "alice"
+	req.ToolChoice, req.ParallelToolCalls = json.RawMessage(`{"type":"function","function":{"name":"get_weather"}}`), &parallel
+	req.ResponseFormat = json.RawMessage(`{"type":"json_schema","json_schema":{"name":"w","schema":{"type":"object"}}}`)
+	var deltas []model.ToolCallDelta
+	req.OnToolCall = func(d model.ToolCallDelta) error { deltas = append(deltas, d); return nil }
+	if _, err := c.Stream(context.Background(), req, func(string) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	body := s.reqs[0].body
+	if body["temperature"] != 0.7 || body["top_p"] != 0.5 || body["seed"] != float64(9) || body["user"] != "alice" ||
+		body["parallel_tool_calls"] != false || fmt.Sprint(body["stop"]) != "[END]" ||
+		body["tool_choice"].(map[string]any)["type"] != "function" || body["response_format"].(map[string]any)["type"] != "json_schema" {
+		t.Errorf("request body %v", body)
+	}
+	// The pieces rebuild the calls in order: ids and names first.
+	calls := map[int]*model.ToolCall{}
+	for _, d := range deltas {
+		if calls[d.Index] == nil {
+			if d.ID == "" || d.Name == "" {
+				t.Errorf("first piece of call %d lacks id or name: %+v", d.Index, d)
+			}
+			calls[d.Index] = &model.ToolCall{}
+		}
+		calls[d.Index].ID += d.ID
+		calls[d.Index].Name += d.Name
+		calls[d.Index].Arguments += d.Arguments
+	}
+	if len(calls) != 2 || calls[0].Arguments != `{"location":"Paris, France"}` || calls[1].Name != "get_time" {
+		t.Errorf("calls from deltas %+v %+v", calls[0], calls[1])
 	}
 }
