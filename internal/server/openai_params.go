@@ -90,8 +90,12 @@ func checkToolChoice(raw json.RawMessage, specs []model.ToolSpec, field string) 
 	}
 	var mode string
 	if json.Unmarshal(raw, &mode) == nil {
-		switch mode {
-		case "none", "auto", "required":
+		switch {
+		case mode == "none" || (mode == "auto" && len(specs) == 0):
+			return nil
+		case len(specs) == 0:
+			return badRequest(field, "tool_choice %q needs tools", mode)
+		case mode == "auto" || mode == "required":
 			return nil
 		}
 		return badRequest(field, "tool_choice %q is not supported: want none, auto, required or {\"type\":\"function\",\"function\":{\"name\":…}}", mode)

@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/rand"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ragline/ragline/internal/model"
@@ -46,10 +47,12 @@ func (s *Server) streamCompletionLive(w http.ResponseWriter, r *http.Request, re
 		}
 		return out.data(chunk(delta(chunkDelta{ToolCalls: []openAIToolCall{tc}})))
 	}
+	var sent strings.Builder
 	resp, err := s.answerConversation(r, collection, conv, &ctl, func(text string) error {
 		if err := start(); err != nil || out == nil {
 			return err
 		}
+		sent.WriteString(text)
 		return out.data(chunk(delta(chunkDelta{Content: text})))
 	})
 	if err != nil && r.Context().Err() != nil {
@@ -80,7 +83,10 @@ func (s *Server) streamCompletionLive(w http.ResponseWriter, r *http.Request, re
 		}
 	}
 	finish := c.Choices[0].FinishReason
-	last := chunk([]chunkChoice{{Delta: chunkDelta{Annotations: c.Choices[0].Message.Annotations}, FinishReason: &finish}})
+	// The annotations index the content as the client assembled it from
+	// the pieces.
+	ann := chatAnnotations(baseURL(r), sent.String(), resp.Citations)
+	last := chunk([]chunkChoice{{Delta: chunkDelta{Annotations: ann}, FinishReason: &finish}})
 	if out.data(finalChunk{completionChunk: last, Citations: c.Citations, Ragline: c.Ragline}) != nil {
 		return
 	}

@@ -308,6 +308,7 @@ func TestOpenAIErrorFields(t *testing.T) {
 		{"bad response_format", `{"model":"default","response_format":{"type":"xml"},"messages":[{"role":"user","content":"parking"}]}`, 400, "response_format.type"},
 		{"max_tokens 0", `{"model":"default","max_tokens":0,"messages":[{"role":"user","content":"parking"}]}`, 400, "max_tokens"},
 		{"five stops", `{"model":"default","stop":["a","b","c","d","e"],"messages":[{"role":"user","content":"parking"}]}`, 400, "stop"},
+		{"tool_choice without tools", `{"model":"default","tool_choice":"required","messages":[{"role":"user","content":"parking"}]}`, 400, "tool_choice"},
 		{"logprobs", `{"model":"default","logprobs":true,"messages":[{"role":"user","content":"parking"}]}`, 400, "logprobs"},
 		{"too large", `{"model":"default","messages":[{"role":"user","content":"` + strings.Repeat("a", 4000) + `"}]}`, 413, ""},
 	}

@@ -129,6 +129,19 @@ test('embeddings come from the configured embedding model', async () => {
   assert.ok(e.usage.prompt_tokens > 0);
 });
 
+test('Responses API: text.format json_schema becomes the model\'s response_format', async () => {
+  const schema = { type: 'object', properties: { answer: { type: 'string' }, free: { type: 'boolean' } }, required: ['answer', 'free'], additionalProperties: false };
+  const r = await openai.responses.create({
+    model: 'default', input: 'Is parking free for employees?',
+    text: { format: { type: 'json_schema', name: 'parking', schema, strict: true } },
+  });
+  assert.deepEqual(JSON.parse(r.output_text), { answer: 'Parking is free for employees [1].', free: true });
+  await checkAnnotations(base, r.output_text, r.output[0].content[0].annotations, r.citations);
+  const sent = (await modelRequests()).at(-1);
+  assert.equal(sent.response_format.type, 'json_schema');
+  assert.equal(sent.response_format.json_schema.name, 'parking');
+});
+
 test('Responses API with a chat model: instructions reach it, streamed text matches', async () => {
   const r = await openai.responses.create({ model: 'default', input: 'Is parking free for employees?', instructions: 'Reply briefly.', user: 'bob' });
   assert.match(r.output_text, /Parking is free for employees/);
