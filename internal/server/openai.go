@@ -248,6 +248,10 @@ func (req *completionRequest) parse(llm bool) (conversation, error) {
 	if err := checkToolChoice(req.ToolChoice, ctl.Tools, "tool_choice"); err != nil {
 		return c, err
 	}
+	if len(ctl.Tools) == 0 {
+		// Servers refuse tool settings without tools.
+		ctl.ToolChoice, ctl.ParallelToolCalls = nil, nil
+	}
 	structured, err := responseFormat(req.ResponseFormat, "response_format")
 	if err != nil {
 		return c, err
