@@ -31,18 +31,23 @@ type responsesRequest struct {
 	PreviousResponseID string `json:"previous_response_id"`
 	// Store, default true, records the turn so later requests can
 	// continue from it.
-	Store             *bool             `json:"store"`
-	MaxOutputTokens   *int              `json:"max_output_tokens"`
-	Temperature       *float64          `json:"temperature"`
-	TopP              *float64          `json:"top_p"`
-	User              string            `json:"user"`
-	Metadata          map[string]string `json:"metadata"`
-	Text              *responsesText    `json:"text"`
-	Tools             []json.RawMessage `json:"tools"`
-	StreamOptions     *map[string]any   `json:"stream_options"`
-	Truncation        string            `json:"truncation"`
-	Include           []string          `json:"include"`
-	ParallelToolCalls *bool             `json:"parallel_tool_calls"`
+	Store           *bool             `json:"store"`
+	MaxOutputTokens *int              `json:"max_output_tokens"`
+	Temperature     *float64          `json:"temperature"`
+	TopP            *float64          `json:"top_p"`
+	User            string            `json:"user"`
+	Metadata        map[string]string `json:"metadata"`
+	Text            *responsesText    `json:"text"`
+	// Tools are refused with a clear error: client tools are served by
+	// /v1/chat/completions.
+	Tools []json.RawMessage `json:"tools"`
+	// StreamOptions, Truncation, Include and ParallelToolCalls are
+	// accepted and ignored: streams carry no obfuscation, inputs are
+	// never truncated, and there is nothing extra to include.
+	StreamOptions     json.RawMessage `json:"stream_options"`
+	Truncation        string          `json:"truncation"`
+	Include           []string        `json:"include"`
+	ParallelToolCalls *bool           `json:"parallel_tool_calls"`
 }
 
 // responsesText is the text option: the output format.
