@@ -7,6 +7,7 @@ import (
 	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/telemetry"
 	"log/slog"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -48,12 +49,18 @@ func (a *app) openKB(cmd *cobra.Command, f *kbFlags, readOnly bool) (*kb.KB, err
 func (a *app) ingestCommand() *cobra.Command {
 	var f kbFlags
 	var asJSON bool
+	var root string
 	cmd := &cobra.Command{
 		Use:   "ingest [flags] PATH...",
 		Short: "Add files and folders (PDF, DOCX, HTML, Markdown, text, CSV, BEIR JSONL) to a collection",
 		Long: `Ingest files and folders recursively. Unchanged files are skipped by content hash;
-changed files replace their chunks atomically. Exit status 1 when any file failed
-(one line on stderr per failure); every other file is still ingested.`,
+changed files replace their chunks atomically. Exit status 1 when any path or file
+failed (one line on stderr per failure); every other file is still ingested.
+
+A document's key is its file's path relative to --root (default: ingest.root of
+the config, else the working directory), or its absolute path when outside it, so
+"ingest docs", "ingest docs/a.md" and "ingest $PWD/docs/a.md" all store docs/a.md
+and re-ingesting an edited file replaces it.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, err := a.openKB(cmd, &f, false)
@@ -61,8 +68,16 @@ changed files replace their chunks atomically. Exit status 1 when any file faile
 				return err
 			}
 			defer k.Close()
+			if root == "" {
+				root = k.Config().Ingest.Root
+			}
+			if root == "" {
+				if root, err = os.Getwd(); err != nil {
+					return failErr(err)
+				}
+			}
 			p := newProgress(a.stderr)
-			rep, err := k.Ingest(cmd.Context(), k.Config().Collection, args, p)
+			rep, err := k.IngestUnder(cmd.Context(), k.Config().Collection, root, args, p)
 			p.finish(rep)
 			if err != nil {
 				return failErr(err)
@@ -80,6 +95,7 @@ changed files replace their chunks atomically. Exit status 1 when any file faile
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the ingestion report as JSON on stdout")
+	cmd.Flags().StringVar(&root, "root", "", "folder that document keys are relative to (default: ingest.root, else the working directory)")
 	return cmd
 }
 

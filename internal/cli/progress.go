@@ -26,7 +26,8 @@ type progress struct {
 }
 
 func newProgress(w io.Writer) *progress {
-	return &progress{w: w}
+	now := time.Now()
+	return &progress{w: w, started: now, last: now}
 }
 
 func isTerminal(w io.Writer) bool {
@@ -35,7 +36,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 func (p *progress) Start(files int, bytes int64) {
-	p.files, p.total, p.started, p.last = files, bytes, time.Now(), time.Now()
+	p.files, p.total = files, bytes
 	if isTerminal(p.w) && files > 1 {
 		p.bar = progressbar.NewOptions64(bytes,
 			progressbar.OptionSetWriter(p.w),

@@ -50,6 +50,9 @@ type IngestConfig struct {
 	MaxChars int `yaml:"max_chars" json:"max_chars"`
 	// Workers is the number of files extracted in parallel.
 	Workers int `yaml:"workers" json:"workers"`
+	// Root is the folder that `ragline ingest` keys documents relative
+	// to ("" : the working directory); relative to the config file.
+	Root string `yaml:"root" json:"root,omitempty"`
 }
 
 // ChunkerConfig sizes chunks in tokens.
