@@ -146,3 +146,32 @@ func TestIngestPartialPaths(t *testing.T) {
 		t.Errorf("only a missing path: exit %d, want 1 with one failure:\n%s", code, errOut)
 	}
 }
+
+// TestUnknownCollection checks that ask, docs and delete refuse a
+// collection that does not exist with exit 2, naming the existing ones.
+func TestUnknownCollection(t *testing.T) {
+	work := t.TempDir()
+	writeFile(t, filepath.Join(work, "a", "guide.md"), "# Guide\n\nThe office opens at seven.\n")
+	data := filepath.Join(work, "kb")
+	for _, c := range []string{"handbook", "hr"} {
+		if code, _, errOut := runIn(t, work, "ingest", "--data", data, "--collection", c, "a"); code != ExitOK {
+			t.Fatalf("ingest %s: exit %d:\n%s", c, code, errOut)
+		}
+	}
+	for _, args := range [][]string{
+		{"ask", "--data", data, "--collection", "does-not-exist", "When does the office open?"},
+		{"docs", "--data", data, "--collection", "does-not-exist"},
+		{"delete", "--data", data, "--collection", "does-not-exist", "a/guide.md"},
+	} {
+		code, out, errOut := runIn(t, work, args...)
+		if code != ExitUsage {
+			t.Errorf("%s: exit %d, want 2:\n%s%s", args[0], code, out, errOut)
+		}
+		if !strings.Contains(errOut, `collection "does-not-exist" does not exist; existing collections: handbook, hr`) {
+			t.Errorf("%s: stderr does not name the existing collections:\n%s", args[0], errOut)
+		}
+	}
+	if code, out, errOut := runIn(t, work, "ask", "--data", data, "--collection", "hr", "When does the office open?"); code != ExitOK || !strings.Contains(out, "seven") {
+		t.Errorf("ask in an existing collection: exit %d:\n%s%s", code, out, errOut)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/ragline/ragline/internal/telemetry"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -44,6 +45,33 @@ func (a *app) openKB(cmd *cobra.Command, f *kbFlags, readOnly bool) (*kb.KB, err
 		return nil, failErr(err)
 	}
 	return k, nil
+}
+
+// requireCollection returns a usage error naming the existing collections
+// when the collection a command is about to read does not exist. Only a
+// collection named by --collection is checked unless always is set; an
+// empty knowledge base is left alone unless the collection was named.
+func requireCollection(cmd *cobra.Command, k *kb.KB, f *kbFlags, always bool) error {
+	if f.collection == "" && !always {
+		return nil
+	}
+	name := k.Config().Collection
+	cols, err := k.Collections(cmd.Context())
+	if err != nil {
+		return failErr(err)
+	}
+	if _, ok := cols[name]; ok || (len(cols) == 0 && f.collection == "") {
+		return nil
+	}
+	names := make([]string, 0, len(cols))
+	for c := range cols {
+		names = append(names, c)
+	}
+	slices.Sort(names)
+	if len(names) == 0 {
+		return usageErr("collection %q does not exist: the knowledge base has no collections yet", name)
+	}
+	return usageErr("collection %q does not exist; existing collections: %s", name, strings.Join(names, ", "))
 }
 
 func (a *app) ingestCommand() *cobra.Command {
@@ -112,6 +140,9 @@ func (a *app) docsCommand() *cobra.Command {
 				return err
 			}
 			defer k.Close()
+			if err := requireCollection(cmd, k, &f, false); err != nil {
+				return err
+			}
 			coll := f.collection
 			docs, err := k.Store().Documents(cmd.Context(), coll)
 			if err != nil {
@@ -148,6 +179,9 @@ func (a *app) deleteCommand() *cobra.Command {
 				return err
 			}
 			defer k.Close()
+			if err := requireCollection(cmd, k, &f, false); err != nil {
+				return err
+			}
 			failed := false
 			for _, ref := range args {
 				id := ref
@@ -191,6 +225,9 @@ func (a *app) askCommand() *cobra.Command {
 				return err
 			}
 			defer k.Close()
+			if err := requireCollection(cmd, k, &f, true); err != nil {
+				return err
+			}
 			parts, err := buildAgent(cmd.Context(), k, k.Config(), telemetry.NewLogger(a.stderr, slog.LevelWarn), nil)
 			if err != nil {
 				return err
