@@ -100,7 +100,9 @@ stateless: the server keeps no conversation for them.`,
 				if ctx.Err() != nil {
 					break
 				}
-				lvl := loadLevel(ctx, target, qs, c, duration)
+				bar := newCounter(a.stderr, fmt.Sprintf("bench http: %d clients", c), -1, "requests")
+				lvl := loadLevel(ctx, target, qs, c, duration, func() { bar.Add(1) })
+				bar.Finish()
 				fmt.Fprintf(a.stderr, "bench http: %d clients: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors\n", c, lvl.RPS, lvl.P50MS, lvl.P99MS, lvl.Errors)
 				res.Levels = append(res.Levels, lvl)
 			}
@@ -207,8 +209,9 @@ func serveInProcess(k *kb.KB) (string, func(), error) {
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
-// loadLevel runs c closed-loop clients for d and measures every request.
-func loadLevel(ctx context.Context, target string, qs []string, c int, d time.Duration) HTTPBenchLevel {
+// loadLevel runs c closed-loop clients for d and measures every request;
+// answered is called after each successful one.
+func loadLevel(ctx context.Context, target string, qs []string, c int, d time.Duration, answered func()) HTTPBenchLevel {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}, Timeout: 30 * time.Second}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -237,6 +240,7 @@ func loadLevel(ctx context.Context, target string, qs []string, c int, d time.Du
 					continue
 				}
 				lat[w] = append(lat[w], float64(time.Since(t0).Microseconds())/1000)
+				answered()
 			}
 		}()
 	}

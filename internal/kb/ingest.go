@@ -45,6 +45,13 @@ type Progress interface {
 	File(r FileResult)
 }
 
+// PartProgress is a Progress that also hears of the documents of a
+// corpus file (BEIR JSONL) as each batch of them is written, long before
+// the whole file is; documents and bytes (their text) count that batch.
+type PartProgress interface {
+	Part(path string, documents int, bytes int64)
+}
+
 // Report summarises an ingestion run.
 type Report struct {
 	Files     int   `json:"files"`
@@ -223,6 +230,13 @@ func (k *KB) IngestUnder(ctx context.Context, collection, root string, paths []s
 			}
 			if !batch[i].last {
 				partial[r.Path] = r
+				if pp, ok := p.(PartProgress); ok {
+					var text int64
+					for _, d := range batch[i].docs {
+						text += int64(len(d.Text))
+					}
+					pp.Part(r.Path, len(batch[i].docs), text)
+				}
 				continue
 			}
 			record(r)
