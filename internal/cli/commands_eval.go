@@ -285,7 +285,9 @@ func (a *app) evalSystem(ctx context.Context, f evalFlags, cfg *config.Config, d
 		cleanup = func() { os.RemoveAll(dir) }
 		t0 := time.Now()
 		if len(ds.CorpusPaths) > 0 {
-			r, err := k.Ingest(ctx, cfg.Collection, ds.CorpusPaths, nil)
+			p := newProgress(a.stderr)
+			r, err := k.Ingest(ctx, cfg.Collection, ds.CorpusPaths, p)
+			p.finish(r)
 			if err == nil && r.Failed > 0 {
 				for _, fr := range r.Results {
 					if fr.Err != nil {

@@ -103,6 +103,9 @@ func TestProgressLines(t *testing.T) {
 	if code != ExitOK || !strings.Contains(errOut, "eval: 1/3 questions, ") || !strings.Contains(errOut, "eval: 3/3 questions") {
 		t.Errorf("eval: exit %d, want a line per question:\n%s", code, errOut)
 	}
+	if !strings.Contains(errOut, "ingest: 1/11 files, ") {
+		t.Errorf("eval: no progress while its corpus is ingested:\n%s", errOut)
+	}
 	code, _, errOut = run(t, "index", "build", "--out", filepath.Join(t.TempDir(), "kb.ragline"), quickstartDocs)
 	if code != ExitOK || !strings.Contains(errOut, "ingest: 1/11 files, ") {
 		t.Errorf("index build: exit %d, want progress lines:\n%s", code, errOut)

@@ -180,7 +180,7 @@ func TestSessionsUnavailable(t *testing.T) {
 	raw := redis.NewClient(&redis.Options{Addr: addr})
 	defer raw.Close()
 	asleep := make(chan error, 1)
-	go func() { asleep <- raw.Do(ctx, "DEBUG", "SLEEP", "3").Err() }()
+	go func() { asleep <- raw.Do(ctx, "DEBUG", "SLEEP", "6").Err() }()
 	time.Sleep(100 * time.Millisecond)
 
 	for _, rq := range []request{

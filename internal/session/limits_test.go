@@ -204,7 +204,7 @@ func TestRedisUnavailable(t *testing.T) {
 	}
 	raw := rawRedis(t, addr)
 	asleep := make(chan error, 1)
-	go func() { asleep <- raw.Do(ctx, "DEBUG", "SLEEP", "3").Err() }()
+	go func() { asleep <- raw.Do(ctx, "DEBUG", "SLEEP", "5").Err() }()
 	time.Sleep(100 * time.Millisecond) // let the server fall asleep
 
 	calls := map[string]func() error{
