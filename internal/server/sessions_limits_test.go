@@ -177,7 +177,7 @@ func TestSessionsUnavailable(t *testing.T) {
 	}
 	defer store.Close()
 	srv, _ := sessionServer(t, store, nil)
-	raw := redis.NewClient(&redis.Options{Addr: addr})
+	raw := redis.NewClient(&redis.Options{Addr: addr, ReadTimeout: -1}) // waits out the sleep
 	defer raw.Close()
 	asleep := make(chan error, 1)
 	go func() { asleep <- raw.Do(ctx, "DEBUG", "SLEEP", "6").Err() }()

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ragline/ragline/internal/redistest"
 )
 
@@ -203,8 +205,10 @@ func TestRedisUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := rawRedis(t, addr)
+	sleeper := redis.NewClient(&redis.Options{Addr: addr, ReadTimeout: -1}) // waits out the sleep
+	defer sleeper.Close()
 	asleep := make(chan error, 1)
-	go func() { asleep <- raw.Do(ctx, "DEBUG", "SLEEP", "5").Err() }()
+	go func() { asleep <- sleeper.Do(ctx, "DEBUG", "SLEEP", "5").Err() }()
 	time.Sleep(100 * time.Millisecond) // let the server fall asleep
 
 	calls := map[string]func() error{
