@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,6 +165,11 @@ func TestRedisOwnerIndexExpires(t *testing.T) {
 	c := &clock{time.Now().UTC()}
 	s.now = c.now
 	raw := rawRedis(t, addr)
+	// An owner record left by an earlier version (a hash) is ignored.
+	legacy := strings.TrimSuffix(ownerKey("alice"), ":recent") + ":sessions"
+	if err := raw.HSet(ctx, legacy, "0123456789abcdef", "legacy-ref").Err(); err != nil {
+		t.Fatal(err)
+	}
 	old := NewID()
 	if _, err := s.Append(ctx, old, Turn{Question: "old?"}); err != nil {
 		t.Fatal(err)

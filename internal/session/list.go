@@ -227,10 +227,13 @@ func (s *SQLite) List(ctx context.Context, owner, cursor string, limit int) (Pag
 // "id|ref", scored by the session's last update in Unix milliseconds. The
 // owner name is hashed so that any name makes a well-formed key. The set
 // expires with the owner's newest session, and entries older than the
-// sessions' time to live are trimmed whenever a session is owned.
+// sessions' time to live are trimmed whenever a session is owned. (Earlier
+// versions kept a hash, "ragline:owner:HASH:sessions", that never expired;
+// it is no longer read, and a session it held is listed again from its
+// next turn.)
 func ownerKey(owner string) string {
 	sum := sha256.Sum256([]byte(owner))
-	return "ragline:owner:" + hex.EncodeToString(sum[:16]) + ":sessions"
+	return "ragline:owner:" + hex.EncodeToString(sum[:16]) + ":recent"
 }
 
 // Own records the owner of a session and moves it to the top of the
