@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -253,5 +254,39 @@ func TestRedisUnavailable(t *testing.T) {
 		if err := call(); !errors.Is(err, ErrUnavailable) {
 			t.Errorf("%s on a stopped server: %v, want ErrUnavailable", name, err)
 		}
+	}
+}
+
+// TestSQLiteListingOrderMigrates opens a session file written before
+// listings paged (session_owners without "updated"): the column is added
+// from the sessions' times and the old sessions are listed, newest first.
+func TestSQLiteListingOrderMigrates(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sessions.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn := `{"question":"old?","answer":"a","no_answer":false,"time":"2026-01-01T00:00:00Z"}`
+	now := time.Now()
+	for _, stmt := range []string{
+		sessionSchema,
+		fmt.Sprintf(`INSERT INTO sessions VALUES ('aaaaaaaaaaaa', '2026-01-01T00:00:00Z', %d), ('bbbbbbbbbbbb', '2026-01-01T00:00:00Z', %d)`, now.Add(-time.Minute).UnixNano(), now.UnixNano()),
+		`INSERT INTO turns VALUES ('aaaaaaaaaaaa', 0, '` + turn + `'), ('bbbbbbbbbbbb', 0, '` + turn + `')`,
+		`INSERT INTO session_owners VALUES ('aaaaaaaaaaaa', 'alice', 'older'), ('bbbbbbbbbbbb', 'alice', 'newer')`,
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	db.Close()
+	s, err := OpenSQLite(ctx, path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	page, err := s.List(ctx, "alice", "", 10)
+	if err != nil || len(page.Sessions) != 2 || page.Sessions[0].ID != "newer" || page.Sessions[1].ID != "older" {
+		t.Fatalf("after migration: %+v %v", page, err)
 	}
 }
