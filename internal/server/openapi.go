@@ -45,6 +45,7 @@ var routeDocs = []routeDoc{
 	{pattern: "POST /v1/feedback", summary: "Rate one turn of a conversation.", request: "FeedbackRequest", response: "Status"},
 	{pattern: "GET /{$}", path: "/", summary: "The web interface (HTML page; it asks for an API key when the server needs one).", open: true, media: "text/html"},
 	{pattern: "GET /ui/{file...}", path: "/ui/{file}", summary: "Static assets of the web interface (ES modules, CSS) and its config.json.", open: true, media: "application/octet-stream"},
+	{pattern: "GET /favicon.ico", path: "/favicon.ico", summary: "The web interface's icon.", open: true, media: "image/x-icon"},
 	{pattern: "GET /v1/models", summary: "OpenAI-compatible: every collection is a model; default is the default collection.", response: "ModelList"},
 	{pattern: "GET /v1/models/{model}", summary: "OpenAI-compatible: one model.", response: "Model"},
 	{pattern: "POST /v1/chat/completions", summary: "OpenAI-compatible chat completion (streaming chunks with stream true); citations as [n] markers and in an extra citations field.", request: "ChatCompletionRequest", response: "ChatCompletion", stream: true},
