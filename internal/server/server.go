@@ -86,7 +86,7 @@ func New(k KnowledgeBase, o Options) *Server {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if o.Sessions == nil {
-		o.Sessions = session.NewMemory(time.Duration(o.Config.Sessions.TTL))
+		o.Sessions = session.NewMemory(time.Duration(o.Config.Sessions.TTL), session.MaxTurns(o.Config.Sessions.MaxTurns))
 	}
 	if o.Metrics == nil {
 		o.Metrics = telemetry.New()
