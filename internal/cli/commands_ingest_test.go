@@ -175,3 +175,30 @@ func TestUnknownCollection(t *testing.T) {
 		t.Errorf("ask in an existing collection: exit %d:\n%s%s", code, out, errOut)
 	}
 }
+
+// TestIngestRemovesLegacyDuplicate starts from the state older versions
+// left after a folder and then one of its files were ingested (the file
+// stored twice, as mydocs/guide.md and as guide.md): naming the file
+// again keeps one document.
+func TestIngestRemovesLegacyDuplicate(t *testing.T) {
+	work := t.TempDir()
+	guide := writeFile(t, filepath.Join(work, "mydocs", "guide.md"), "# Guide\n\nThe office opens at seven.\n")
+	data := filepath.Join(work, "kb")
+	for _, args := range [][]string{
+		{"ingest", "--data", data, "mydocs"},
+		{"ingest", "--data", data, "--root", filepath.Dir(guide), guide},
+	} {
+		if code, _, errOut := runIn(t, work, args...); code != ExitOK {
+			t.Fatalf("%v: exit %d:\n%s", args, code, errOut)
+		}
+	}
+	if keys := docKeys(t, "--data", data); !slices.Equal(keys, []string{"guide.md", "mydocs/guide.md"}) {
+		t.Fatalf("setup: documents %v", keys)
+	}
+	if code, _, errOut := runIn(t, work, "ingest", "--data", data, "./mydocs/guide.md"); code != ExitOK {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+	if keys := docKeys(t, "--data", data); !slices.Equal(keys, []string{"mydocs/guide.md"}) {
+		t.Errorf("documents %v, want only mydocs/guide.md", keys)
+	}
+}

@@ -161,8 +161,11 @@ func (k *KB) IngestUnder(ctx context.Context, collection, root string, paths []s
 
 	rep := Report{Files: len(jobs) + len(missing)}
 	record := func(r FileResult) {
-		if r.Err == nil && r.Status == store.Added && r.legacy != "" && r.legacy != r.Key {
-			if k.replaceLegacy(ctx, collection, root, r) {
+		// A document an older version stored for this file under its old
+		// key goes: the file is now stored (or already was, when an older
+		// version was run both ways) under its new key.
+		if r.Err == nil && r.legacy != "" && r.legacy != r.Key {
+			if k.replaceLegacy(ctx, collection, root, r) && r.Status == store.Added {
 				r.Status = store.Replaced
 				for i, s := range r.statuses {
 					if s == store.Added {
