@@ -8,7 +8,9 @@ STATICCHECK_VERSION ?= v0.8.2
 BENCH_COUNT ?= 5
 DEPLOY_MODULES := deploy/imagebuild deploy/validate/kube deploy/validate/tekton
 
-.PHONY: help build test lint bench bench-datasets e2e eval-gate fuzz update-golden clean image validate-deploy
+NODE_CLIENTS := clients/testdata/node
+
+.PHONY: help node-deps build test lint bench bench-datasets e2e eval-gate fuzz update-golden clean image validate-deploy
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -16,7 +18,11 @@ help: ## list the targets
 build: ## build the static binary into bin/ragline (CGO_ENABLED=0)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ragline
 
-test: ## run every test with the race detector (the README's and CI's test command)
+node-deps: ## install the OpenAI client tests' npm packages from the lockfile (when missing)
+	@if [ ! -d $(NODE_CLIENTS)/node_modules ] || [ $(NODE_CLIENTS)/package-lock.json -nt $(NODE_CLIENTS)/node_modules ]; then \
+	  npm ci --prefix $(NODE_CLIENTS) --no-audit --no-fund; fi
+
+test: node-deps ## run every test with the race detector (the README's and CI's test command)
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build ./...
 	$(GO) test -count=1 -run 'PDF|Pdf' ./internal/ingest/ >/dev/null   # fills the PDF engine's compilation cache, so -race runs do not each compile it
