@@ -123,6 +123,21 @@ func writeLayout(dir string, img v1.Image, refName string) error {
 	return nil
 }
 
+// pullImage fetches an image (for the platform linux/amd64 from an index)
+// with the credentials of $DOCKER_CONFIG.
+func pullImage(ref string, opts ...remote.Option) (v1.Image, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, fmt.Errorf("reference %q: %w", ref, err)
+	}
+	opts = append([]remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, opts...)
+	img, err := remote.Image(r, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: %w", ref, err)
+	}
+	return img, nil
+}
+
 // pushImage pushes img to ref with the credentials of $DOCKER_CONFIG.
 func pushImage(ref string, img v1.Image, opts ...remote.Option) error {
 	r, err := name.ParseReference(ref)

@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// A knowledge-base release is an OCI image with one layer holding
+// A knowledge-base release is an OCI image whose last layer holds
 // kb/kb.ragline. Kubernetes mounts it as an image volume (the layer's files
 // appear under the mount path), and `oras pull` unpacks the same layer on
 // clusters without image volumes (the title and unpack annotations are the
@@ -34,8 +34,11 @@ const (
 var kbDigestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // KBImage packages a knowledge-base snapshot as a reproducible OCI image
-// (same file, digest and time give the same manifest digest).
-func KBImage(file, kbDigest string, created time.Time) (v1.Image, error) {
+// (same base, file, digest and time give the same manifest digest). With a
+// base image (one with cp, e.g. busybox) the result also runs as the init
+// container that copies the snapshot into the pod's volume on clusters
+// without image volumes; nil means no base (image volumes only).
+func KBImage(base v1.Image, file, kbDigest string, created time.Time) (v1.Image, error) {
 	if !kbDigestRE.MatchString(kbDigest) {
 		return nil, fmt.Errorf("knowledge-base digest %q is not sha256:<64 hex digits>", kbDigest)
 	}
@@ -69,7 +72,10 @@ func KBImage(file, kbDigest string, created time.Time) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("knowledge-base layer: %w", err)
 	}
-	img, err := mutate.Append(empty.Image, mutate.Addendum{
+	if base == nil {
+		base = empty.Image
+	}
+	img, err := mutate.Append(base, mutate.Addendum{
 		Layer: layer,
 		Annotations: map[string]string{
 			"org.opencontainers.image.title": KBDir,
@@ -86,10 +92,16 @@ func KBImage(file, kbDigest string, created time.Time) (v1.Image, error) {
 		return nil, err
 	}
 	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", "amd64"
+	if cf.OS == "" {
+		cf.OS, cf.Architecture = "linux", "amd64"
+	}
 	cf.Created = v1.Time{Time: created}
-	cf.Config = v1.Config{Labels: map[string]string{KBDigestAnnotation: kbDigest}}
-	cf.History = []v1.History{{Created: v1.Time{Time: created}, CreatedBy: "deploy/imagebuild kb: knowledge-base snapshot " + kbDigest}}
+	if cf.Config.Labels == nil {
+		cf.Config.Labels = map[string]string{}
+	}
+	cf.Config.Labels[KBDigestAnnotation] = kbDigest
+	cf.Config.User = User
+	cf.History = append(cf.History, v1.History{Created: v1.Time{Time: created}, CreatedBy: "deploy/imagebuild kb: knowledge-base snapshot " + kbDigest})
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
 		return nil, err

@@ -37,7 +37,7 @@ func writeKB(t *testing.T, content string) string {
 func TestKBImage(t *testing.T) {
 	created := time.Unix(1764028800, 0).UTC()
 	kb := writeKB(t, "ragline snapshot v1")
-	img, err := KBImage(kb, testKBDigest, created)
+	img, err := KBImage(nil, kb, testKBDigest, created)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +74,14 @@ func TestKBImage(t *testing.T) {
 	}
 
 	d1, _ := img.Digest()
-	again, err := KBImage(kb, testKBDigest, created)
+	again, err := KBImage(nil, kb, testKBDigest, created)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d2, _ := again.Digest(); d1 != d2 {
 		t.Errorf("same snapshot, different digests %s %s", d1, d2)
 	}
-	other, err := KBImage(writeKB(t, "ragline snapshot v2"), testKBDigest, created)
+	other, err := KBImage(nil, writeKB(t, "ragline snapshot v2"), testKBDigest, created)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestKBImage(t *testing.T) {
 		{filepath.Join(t.TempDir(), "none"), testKBDigest, "no such file"},
 		{writeKB(t, ""), testKBDigest, "is empty"},
 	} {
-		if _, err := KBImage(bad.file, bad.digest, created); err == nil || !strings.Contains(err.Error(), bad.want) {
+		if _, err := KBImage(nil, bad.file, bad.digest, created); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("KBImage(%s, %q): %v, want %q", bad.file, bad.digest, err, bad.want)
 		}
 	}
@@ -126,9 +126,28 @@ func TestPushAndAttach(t *testing.T) {
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 	created := time.Unix(1764028800, 0).UTC()
-	img, err := KBImage(writeKB(t, "ragline snapshot"), testKBDigest, created)
+	// A base image (standing in for busybox) in the same registry: the KB
+	// image keeps its layers and adds the snapshot on top.
+	baseImg, err := KBImage(nil, writeKB(t, "base layer"), testKBDigest, created)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := pushImage(host+"/library/busybox:test", baseImg); err != nil {
+		t.Fatal(err)
+	}
+	base, err := pullImage(host + "/library/busybox:test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := KBImage(base, writeKB(t, "ragline snapshot"), testKBDigest, created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ls, _ := img.Layers(); len(ls) != 2 {
+		t.Errorf("%d layers, want the base's and the snapshot", len(ls))
+	}
+	if cf, _ := img.ConfigFile(); cf.Config.User != User {
+		t.Errorf("runs as %q, want %s", cf.Config.User, User)
 	}
 	ref := host + "/ragline/ragline-kb:release"
 	if err := pushImage(ref, img); err != nil {

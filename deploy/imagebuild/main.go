@@ -7,7 +7,7 @@
 //
 // Two subcommands serve the release pipeline:
 //
-//	go run . kb --file kb.ragline --kb-digest sha256:... (--push REPO:TAG | --out DIR)
+//	go run . kb --file kb.ragline --kb-digest sha256:... [--base IMAGE] (--push REPO:TAG | --out DIR)
 //	go run . attach --subject REPO@sha256:... --file sbom.spdx.json --artifact-type application/spdx+json
 //
 // kb packages a knowledge-base snapshot as an OCI image (mounted by pods as
@@ -22,7 +22,9 @@ package main
 
 import (
 	"flag"
+
 	"fmt"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"os"
 	"time"
 )
@@ -66,6 +68,7 @@ func runKB(args []string) int {
 	fs := flag.NewFlagSet("kb", flag.ContinueOnError)
 	file := fs.String("file", "kb.ragline", "knowledge-base snapshot (ragline index build --out)")
 	kbDigest := fs.String("kb-digest", "", "its digest as `ragline index build` printed it (sha256:...)")
+	base := fs.String("base", "", "base image with cp (e.g. busybox, pinned by digest) so that the image also runs as the copying init container; empty: no base")
 	push := fs.String("push", "", "push to this repository:tag")
 	out := fs.String("out", "", "or write an OCI image layout to this directory (replaced)")
 	if err := fs.Parse(args); err != nil {
@@ -80,7 +83,14 @@ func runKB(args []string) int {
 		fmt.Fprintln(os.Stderr, "imagebuild kb:", err)
 		return 2
 	}
-	img, err := KBImage(*file, *kbDigest, created)
+	var baseImg v1.Image
+	if *base != "" {
+		if baseImg, err = pullImage(*base); err != nil {
+			fmt.Fprintln(os.Stderr, "imagebuild kb:", err)
+			return 1
+		}
+	}
+	img, err := KBImage(baseImg, *file, *kbDigest, created)
 	if err == nil {
 		if *push != "" {
 			err = pushImage(*push, img)
