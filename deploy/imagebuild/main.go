@@ -22,11 +22,11 @@ package main
 
 import (
 	"flag"
-
 	"fmt"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"os"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 func main() {
