@@ -8,7 +8,7 @@ STATICCHECK_VERSION ?= v0.8.2
 BENCH_COUNT ?= 5
 DEPLOY_MODULES := deploy/imagebuild deploy/validate/kube deploy/validate/tekton
 
-.PHONY: help build test lint bench bench-datasets e2e eval-gate fuzz update-golden clean image validate-deploy
+.PHONY: help build test lint bench bench-datasets e2e eval-gate fuzz update-golden clean image validate-deploy pin
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,7 +62,10 @@ image: build ## OCI image layout of bin/ragline in bin/oci (go-containerregistry
 	cd deploy/imagebuild && $(GO) run . --binary $(CURDIR)/$(BIN) --out $(CURDIR)/bin/oci --version $(VERSION) --commit $(COMMIT)
 
 validate-deploy: ## validate deploy/ (image layout, Kubernetes, Argo Rollouts, Tekton) with the engines' own Go code
-	@set -e; for m in $(DEPLOY_MODULES); do echo "== $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -count=1 ./...); done
+	@set -e; for m in $(DEPLOY_MODULES); do echo "== $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -count=1 -timeout 40m ./...); done
+
+pin: ## resolve the digests of deploy/pins.yaml (registry access needed) and pin every image reference in deploy/ and the Dockerfile
+	cd deploy/imagebuild && $(GO) run . pin $(CURDIR)
 
 clean: ## remove build output
 	rm -rf bin .ragline

@@ -13,8 +13,9 @@
 // kb packages a knowledge-base snapshot as an OCI image (mounted by pods as
 // an image volume, or pulled by an init container) and prints its manifest
 // digest; attach pushes a file (the SBOM) as an OCI referrer of an image
-// and prints the referrer's digest. Registry credentials come from
-// $DOCKER_CONFIG/config.json.
+// and prints the referrer's digest. `go run . pin [ROOT]` resolves the
+// digests of deploy/pins.yaml and rewrites the references (make pin).
+// Registry credentials come from $DOCKER_CONFIG/config.json.
 //
 // It is a separate module so that go-containerregistry is never linked into
 // the ragline binary.
@@ -36,6 +37,8 @@ func main() {
 			os.Exit(runKB(os.Args[2:]))
 		case "attach":
 			os.Exit(runAttach(os.Args[2:]))
+		case "pin":
+			os.Exit(runPin(os.Args[2:]))
 		}
 	}
 	var o Options
