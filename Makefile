@@ -6,6 +6,8 @@ LDFLAGS  := -s -w -X github.com/ragline/ragline/internal/cli.Version=$(VERSION) 
 BIN      ?= bin/ragline
 STATICCHECK_VERSION ?= v0.8.2
 BENCH_COUNT ?= 5
+# The public datasets (tests read the same variable through internal/datasettest).
+RAGLINE_DATASETS ?= ../shared/datasets
 DEPLOY_MODULES := deploy/imagebuild deploy/validate/kube deploy/validate/tekton
 
 .PHONY: help build test lint bench bench-datasets e2e eval-gate fuzz update-golden clean image validate-deploy pin
@@ -35,13 +37,13 @@ lint: ## gofmt, go vet and staticcheck
 bench: ## Go benchmarks with -benchmem (analyzer, chunker, search, generator, loaders)
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./...
 
-bench-datasets: build ## retrieval quality and speed on ../shared/datasets
-	$(BIN) bench retrieval --dataset beir:../shared/datasets/scifact:train --json
-	$(BIN) bench retrieval --dataset cranfield:../shared/datasets/cranfield --json
-	$(BIN) bench retrieval --dataset cmrc:../shared/datasets/cmrc2018/cmrc2018_dev.json,../shared/datasets/cmrc2018/cmrc2018_trial.json --json
+bench-datasets: build ## retrieval quality and speed on $RAGLINE_DATASETS (default ../shared/datasets)
+	$(BIN) bench retrieval --dataset beir:$(RAGLINE_DATASETS)/scifact:train --json
+	$(BIN) bench retrieval --dataset cranfield:$(RAGLINE_DATASETS)/cranfield --json
+	$(BIN) bench retrieval --dataset cmrc:$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_dev.json,$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_trial.json --json
 	CGO_ENABLED=0 $(GO) build -tags gse -o bin/ragline-gse ./cmd/ragline
 	printf 'analyzer:\n  cjk: gse\n' > bin/gse.yaml
-	bin/ragline-gse bench retrieval --config bin/gse.yaml --dataset cmrc:../shared/datasets/cmrc2018/cmrc2018_dev.json,../shared/datasets/cmrc2018/cmrc2018_trial.json --json
+	bin/ragline-gse bench retrieval --config bin/gse.yaml --dataset cmrc:$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_dev.json,$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_trial.json --json
 
 eval-gate: build ## run the quick-start golden set through its quality gate, as CI does
 	$(BIN) eval --dataset examples/quickstart/golden.jsonl --gate examples/quickstart/gate.yaml --out bin/eval-quickstart

@@ -201,6 +201,14 @@ func TestKBRelease(t *testing.T) {
 				objs := renderRelease(t, env, mode, img, kb1)
 				d := one[*appsv1.Deployment](t, objs, "Deployment", "ragline")
 				ps := d.Spec.Template.Spec
+				for _, o := range objs {
+					if errs := Validate(o.Typed); len(errs) > 0 {
+						t.Errorf("%s: %s", o, ErrorsString(errs))
+					}
+				}
+				for _, bad := range PodRules(d.Name, ps, true) {
+					t.Error(bad)
+				}
 				var kbImages []string
 				for _, u := range imagesOf(objs) {
 					if strings.Contains(u.image, "ragline-kb") {
