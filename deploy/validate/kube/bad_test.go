@@ -170,7 +170,7 @@ func rejection(t *testing.T, f fixture) string {
 		}
 		return strings.Join(msgs, "\n")
 	case "refs":
-		external, err := LoadExternalSecrets(filepath.Join(repo, "deploy/kubernetes/external-secrets.yaml"))
+		external, err := LoadExternal(filepath.Join(repo, "deploy/kubernetes/external-objects.yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -154,7 +154,7 @@ func hasPort(ports []networkingv1.NetworkPolicyPort, port int32, proto string) b
 // port name is a container port of the pods they select; and that no
 // workload under an HPA sets replicas.
 func TestReferencesResolve(t *testing.T) {
-	external, err := LoadExternalSecrets(filepath.Join(repo, "deploy/kubernetes/external-secrets.yaml"))
+	external, err := LoadExternal(filepath.Join(repo, "deploy/kubernetes/external-objects.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

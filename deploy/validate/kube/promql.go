@@ -20,7 +20,9 @@ var TargetLabels = []string{"namespace", "pod", "service", "job", "instance", "e
 // grafanaVars replaces Grafana's template variables with values PromQL accepts.
 var grafanaVars = strings.NewReplacer("$__rate_interval", "5m", "$__interval", "1m", "$__range", "1h", "$namespace", "ragline-prod")
 
-var literalAlternation = regexp.MustCompile(`^[A-Za-z0-9_ /{}.-]+(\|[A-Za-z0-9_ /{}.-]+)*$`)
+// literalAlternation is a regex matcher value without metacharacters other
+// than "|": a list of exact values (route patterns keep their {name} parts).
+var literalAlternation = regexp.MustCompile(`^[^.*+?()\[\]^$\\|]+(\|[^.*+?()\[\]^$\\|]+)*$`)
 
 // QueryProblems parses a PromQL expression with Prometheus's own parser and
 // checks every vector selector against the metric families a live `ragline

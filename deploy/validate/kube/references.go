@@ -78,27 +78,32 @@ func labelsString(m map[string]string) string {
 	return "{" + strings.Join(kv, ",") + "}"
 }
 
-// ExternalSecret is a Secret created outside Git (docs/deployment.md, step 1)
-// that manifests may reference: its name, keys and namespaces.
-type ExternalSecret struct {
+// ExternalObject is a Secret or ConfigMap created outside the overlay
+// (docs/deployment.md) that manifests may reference: its name, keys and
+// namespaces.
+type ExternalObject struct {
 	Name       string   `json:"name"`
 	Keys       []string `json:"keys"`
 	Namespaces []string `json:"namespaces"`
 }
 
-// LoadExternalSecrets reads deploy/kubernetes/external-secrets.yaml strictly.
-func LoadExternalSecrets(path string) ([]ExternalSecret, error) {
+// External is deploy/kubernetes/external-objects.yaml.
+type External struct {
+	Secrets    []ExternalObject `json:"secrets"`
+	ConfigMaps []ExternalObject `json:"configMaps"`
+}
+
+// LoadExternal reads deploy/kubernetes/external-objects.yaml strictly.
+func LoadExternal(path string) (External, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return External{}, err
 	}
-	var f struct {
-		Secrets []ExternalSecret `json:"secrets"`
-	}
+	var f External
 	if err := yaml.UnmarshalStrict(b, &f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return External{}, fmt.Errorf("%s: %w", path, err)
 	}
-	return f.Secrets, nil
+	return f, nil
 }
 
 // podTemplate is a pod spec found in a rendered object, with its labels.
@@ -135,11 +140,11 @@ func podTemplates(objs []Object) []podTemplate {
 // not resolve within it: env and envFrom configMapKeyRef / configMapRef and
 // configMap volumes (and their items) need a ConfigMap of the overlay with
 // that key; secretKeyRef / secretRef and secret volumes need a Secret of the
-// overlay or of the external-secrets contract in the overlay's namespace,
-// with that key; a Service's targetPort and a NetworkPolicy's ingress port,
+// overlay or of the external-objects contract in the overlay's namespace,
+// with that key (ConfigMaps too may come from the contract); a Service's targetPort and a NetworkPolicy's ingress port,
 // when named, need a container port of that name in the pods they select
 // (a number needs that containerPort).
-func ResolveReferences(objs []Object, external []ExternalSecret) []string {
+func ResolveReferences(objs []Object, external External) []string {
 	configMaps := map[string]map[string]bool{}
 	secrets := map[string]map[string]bool{}
 	ns := ""
@@ -168,13 +173,18 @@ func ResolveReferences(objs []Object, external []ExternalSecret) []string {
 			secrets[v.Name] = keys
 		}
 	}
-	for _, s := range external {
-		if ns == "" || slices.Contains(s.Namespaces, ns) {
-			keys := map[string]bool{}
-			for _, k := range s.Keys {
-				keys[k] = true
+	for _, set := range []struct {
+		objs  []ExternalObject
+		known map[string]map[string]bool
+	}{{external.Secrets, secrets}, {external.ConfigMaps, configMaps}} {
+		for _, s := range set.objs {
+			if ns == "" || slices.Contains(s.Namespaces, ns) {
+				keys := map[string]bool{}
+				for _, k := range s.Keys {
+					keys[k] = true
+				}
+				set.known[s.Name] = keys
 			}
-			secrets[s.Name] = keys
 		}
 	}
 	var bad []string

@@ -134,8 +134,8 @@ func TestPipelineDesign(t *testing.T) {
 		byName[pt.Name] = pt
 	}
 	clone := byName["fetch-source"]
-	if clone.TaskRef == nil || clone.TaskRef.Resolver == "" || paramValue(clone.TaskRef.Params, "name") != "git-clone" {
-		t.Error("fetch-source must be git-clone through a resolver")
+	if clone.TaskRef == nil || clone.TaskRef.Resolver == "" || catalogName(clone) != "git-clone" {
+		t.Error("fetch-source must be the catalog's git-clone through a resolver")
 	}
 	build := byName["build-image"]
 	if build.TaskRef == nil || build.TaskRef.Name != "ragline-image-build" {
