@@ -380,3 +380,68 @@ func TestArgoCDApplications(t *testing.T) {
 		}
 	}
 }
+
+// TestAdmissionPolicy checks the Sigstore policy-controller example: it
+// covers both ragline images (server and knowledge base), requires a
+// signature by the Chains key and Chains' SLSA provenance.
+func TestAdmissionPolicy(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repo, "deploy/policy/ragline-signed-images.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Metadata   struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+		Spec struct {
+			Images []struct {
+				Glob string `json:"glob"`
+			} `json:"images"`
+			Authorities []struct {
+				Name string `json:"name"`
+				Key  *struct {
+					SecretRef *struct {
+						Name string `json:"name"`
+					} `json:"secretRef"`
+				} `json:"key"`
+				Ctlog *struct {
+					URL string `json:"url"`
+				} `json:"ctlog"`
+				Attestations []struct {
+					Name          string `json:"name"`
+					PredicateType string `json:"predicateType"`
+					Policy        struct {
+						Type string `json:"type"`
+						Data string `json:"data"`
+					} `json:"policy"`
+				} `json:"attestations"`
+			} `json:"authorities"`
+		} `json:"spec"`
+	}
+	if err := yaml.UnmarshalStrict(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.APIVersion != "policy.sigstore.dev/v1beta1" || p.Kind != "ClusterImagePolicy" {
+		t.Fatalf("%s %s, want a policy.sigstore.dev/v1beta1 ClusterImagePolicy", p.APIVersion, p.Kind)
+	}
+	for _, img := range []string{"ghcr.io/ragline/ragline@sha256:0123", "ghcr.io/ragline/ragline-kb@sha256:0123"} {
+		covered := false
+		for _, g := range p.Spec.Images {
+			if ok, _ := filepath.Match(strings.ReplaceAll(g.Glob, "**", "*"), img); ok {
+				covered = true
+			}
+		}
+		if !covered {
+			t.Errorf("no image glob covers %s", img)
+		}
+	}
+	if len(p.Spec.Authorities) == 0 || p.Spec.Authorities[0].Key == nil || p.Spec.Authorities[0].Key.SecretRef == nil {
+		t.Fatal("the policy must verify a key signature (Tekton Chains' key)")
+	}
+	a := p.Spec.Authorities[0].Attestations
+	if len(a) == 0 || !strings.HasPrefix(a[0].PredicateType, "https://slsa.dev/provenance/") {
+		t.Error("the policy must require Chains' SLSA provenance")
+	}
+}
