@@ -1,17 +1,19 @@
-# syntax=docker/dockerfile:1.7
+# syntax=docker.io/docker/dockerfile:1.7
 # ragline container image: a static, CGO-free binary on distroless (no shell,
 # no package manager), running as UID 65532 with a read-only root filesystem.
-# The knowledge base lives on a volume (see deploy/kubernetes).
+# The knowledge base is a separate OCI image copied or mounted into the pod
+# (see deploy/kubernetes).
 #
 #   docker build --build-arg VERSION=$(git describe --tags --always) \
 #                --build-arg COMMIT=$(git rev-parse HEAD) -t ragline .
 #
 # Without a Docker engine, `make image` builds the same image as an OCI
 # layout with go-containerregistry (deploy/imagebuild).
+#
+# Base images are named in full and listed in deploy/pins.yaml with their
+# digests; `make pin` rewrites them here as REF@DIGEST.
 
-ARG GO_VERSION=1.26.8
-
-FROM golang:${GO_VERSION}-bookworm AS build
+FROM docker.io/library/golang:1.26.8-bookworm AS build
 WORKDIR /src
 ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 COPY go.mod go.sum ./

@@ -6,11 +6,13 @@ LDFLAGS  := -s -w -X github.com/ragline/ragline/internal/cli.Version=$(VERSION) 
 BIN      ?= bin/ragline
 STATICCHECK_VERSION ?= v0.8.2
 BENCH_COUNT ?= 5
+# The public datasets (tests read the same variable through internal/datasettest).
+RAGLINE_DATASETS ?= ../shared/datasets
 DEPLOY_MODULES := deploy/imagebuild deploy/validate/kube deploy/validate/tekton
 
 NODE_CLIENTS := clients/testdata/node
 
-.PHONY: help node-deps build test lint bench bench-datasets e2e eval-gate fuzz update-golden clean image validate-deploy
+.PHONY: help node-deps build test lint bench bench-datasets e2e eval-gate fuzz update-golden clean image validate-deploy pin
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,13 +43,13 @@ lint: ## gofmt, go vet and staticcheck
 bench: ## Go benchmarks with -benchmem (analyzer, chunker, search, generator, loaders)
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./...
 
-bench-datasets: build ## retrieval quality and speed on ../shared/datasets
-	$(BIN) bench retrieval --dataset beir:../shared/datasets/scifact:train --json
-	$(BIN) bench retrieval --dataset cranfield:../shared/datasets/cranfield --json
-	$(BIN) bench retrieval --dataset cmrc:../shared/datasets/cmrc2018/cmrc2018_dev.json,../shared/datasets/cmrc2018/cmrc2018_trial.json --json
+bench-datasets: build ## retrieval quality and speed on $RAGLINE_DATASETS (default ../shared/datasets)
+	$(BIN) bench retrieval --dataset beir:$(RAGLINE_DATASETS)/scifact:train --json
+	$(BIN) bench retrieval --dataset cranfield:$(RAGLINE_DATASETS)/cranfield --json
+	$(BIN) bench retrieval --dataset cmrc:$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_dev.json,$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_trial.json --json
 	CGO_ENABLED=0 $(GO) build -tags gse -o bin/ragline-gse ./cmd/ragline
 	printf 'analyzer:\n  cjk: gse\n' > bin/gse.yaml
-	bin/ragline-gse bench retrieval --config bin/gse.yaml --dataset cmrc:../shared/datasets/cmrc2018/cmrc2018_dev.json,../shared/datasets/cmrc2018/cmrc2018_trial.json --json
+	bin/ragline-gse bench retrieval --config bin/gse.yaml --dataset cmrc:$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_dev.json,$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_trial.json --json
 
 eval-gate: build ## run the quick-start golden set through its quality gate, as CI does
 	$(BIN) eval --dataset examples/quickstart/golden.jsonl --gate examples/quickstart/gate.yaml --out bin/eval-quickstart
@@ -68,7 +70,10 @@ image: build ## OCI image layout of bin/ragline in bin/oci (go-containerregistry
 	cd deploy/imagebuild && $(GO) run . --binary $(CURDIR)/$(BIN) --out $(CURDIR)/bin/oci --version $(VERSION) --commit $(COMMIT)
 
 validate-deploy: ## validate deploy/ (image layout, Kubernetes, Argo Rollouts, Tekton) with the engines' own Go code
-	@set -e; for m in $(DEPLOY_MODULES); do echo "== $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -count=1 ./...); done
+	@set -e; for m in $(DEPLOY_MODULES); do echo "== $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -count=1 -timeout 40m ./...); done
+
+pin: ## resolve the digests of deploy/pins.yaml (registry access needed) and pin every image reference in deploy/ and the Dockerfile
+	cd deploy/imagebuild && $(GO) run . pin $(CURDIR)
 
 clean: ## remove build output
 	rm -rf bin .ragline

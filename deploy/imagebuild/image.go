@@ -15,10 +15,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -97,19 +100,55 @@ func Build(o Options) (v1.Hash, error) {
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("set config: %w", err)
 	}
-	if err := os.RemoveAll(o.Out); err != nil {
-		return v1.Hash{}, fmt.Errorf("replace %s: %w", o.Out, err)
-	}
-	p, err := layout.Write(o.Out, empty.Index)
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("write layout %s: %w", o.Out, err)
-	}
-	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{
-		"org.opencontainers.image.ref.name": o.Tag,
-	})); err != nil {
-		return v1.Hash{}, fmt.Errorf("write image to %s: %w", o.Out, err)
+	if err := writeLayout(o.Out, img, o.Tag); err != nil {
+		return v1.Hash{}, err
 	}
 	return img.Digest()
+}
+
+// writeLayout writes img as the only image of an OCI layout at dir (replaced).
+func writeLayout(dir string, img v1.Image, refName string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("replace %s: %w", dir, err)
+	}
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return fmt.Errorf("write layout %s: %w", dir, err)
+	}
+	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{
+		"org.opencontainers.image.ref.name": refName,
+	})); err != nil {
+		return fmt.Errorf("write image to %s: %w", dir, err)
+	}
+	return nil
+}
+
+// pullImage fetches an image (for the platform linux/amd64 from an index)
+// with the credentials of $DOCKER_CONFIG.
+func pullImage(ref string, opts ...remote.Option) (v1.Image, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, fmt.Errorf("reference %q: %w", ref, err)
+	}
+	opts = append([]remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, opts...)
+	img, err := remote.Image(r, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: %w", ref, err)
+	}
+	return img, nil
+}
+
+// pushImage pushes img to ref with the credentials of $DOCKER_CONFIG.
+func pushImage(ref string, img v1.Image, opts ...remote.Option) error {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return fmt.Errorf("reference %q: %w", ref, err)
+	}
+	opts = append([]remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, opts...)
+	if err := remote.Write(r, img, opts...); err != nil {
+		return fmt.Errorf("push %s: %w", ref, err)
+	}
+	return nil
 }
 
 type entry struct {

@@ -8,14 +8,19 @@ import (
 	"testing"
 
 	"github.com/ragline/ragline/internal/schema"
+
+	"github.com/ragline/ragline/internal/datasettest"
 )
 
 // The benchmarks read real text in place from the shared evaluation
 // datasets beside the repository and skip when they are absent.
+var (
+	scifactPath = datasettest.Path("scifact", "corpus.jsonl.gz")
+	cmrcPath    = datasettest.Path("cmrc2018", "cmrc2018_dev.json")
+)
+
 const (
-	scifactPath = "../../../shared/datasets/scifact/corpus.jsonl.gz"
-	cmrcPath    = "../../../shared/datasets/cmrc2018/cmrc2018_dev.json"
-	benchBytes  = 2 << 20
+	benchBytes = 2 << 20
 )
 
 // scifactDocs returns about 2 MiB of SciFact abstracts as documents of a

@@ -8,19 +8,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ragline/ragline/internal/datasettest"
 )
 
 // cranfieldDir is the Cranfield collection in the shared datasets folder
 // beside the repository.
-const cranfieldDir = "../../../shared/datasets/cranfield"
+var cranfieldDir = datasettest.Path("cranfield")
 
 // TestBenchRetrieval runs the retrieval benchmark on 20 Cranfield queries
 // and checks the one JSON object it prints.
 func TestBenchRetrieval(t *testing.T) {
 	for _, f := range []string{"cran.all.1400", "cran.qry", "cranqrel"} {
-		if _, err := os.Stat(filepath.Join(cranfieldDir, f)); err != nil {
-			t.Fatalf("the shared Cranfield dataset is missing (want %s beside the repository): %v", filepath.Join(cranfieldDir, f), err)
-		}
+		datasettest.Require(t, "cranfield", f)
 	}
 	// The throwaway knowledge base goes to the temporary folder.
 	tmp := t.TempDir()

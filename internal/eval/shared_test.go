@@ -1,23 +1,18 @@
 package eval
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ragline/ragline/internal/datasettest"
 )
 
-// sharedDatasets is the evaluation data kept beside the repository (see
-// its README); it is always present where the tests run.
-const sharedDatasets = "../../../shared/datasets"
-
+// sharedDir is a full dataset (see internal/datasettest): the test fails
+// under CI=true when it is missing and is skipped otherwise.
 func sharedDir(t testing.TB, name string) string {
 	t.Helper()
-	dir := filepath.Join(sharedDatasets, name)
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("shared dataset %s is missing (%v): check out the shared folder beside the repository so that ../shared/datasets exists from the project root", name, err)
-	}
-	return dir
+	return datasettest.Require(t, name)
 }
 
 func TestSharedDatasets(t *testing.T) {

@@ -8,9 +8,11 @@ import (
 
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/eval"
+
+	"github.com/ragline/ragline/internal/datasettest"
 )
 
-const scifact = "../../../shared/datasets/scifact"
+var scifact = datasettest.Path("scifact")
 
 var (
 	benchOnce sync.Once

@@ -13,11 +13,13 @@ import (
 	"github.com/ragline/ragline/internal/model/modeltest"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/search"
+
+	"github.com/ragline/ragline/internal/datasettest"
 )
 
 // sciFact is the SciFact train split (BEIR format) in the shared
 // datasets beside the repository.
-const sciFact = "beir:../../../shared/datasets/scifact:train"
+var sciFact = "beir:" + datasettest.Path("scifact") + ":train"
 
 // TestHybridSciFactNotWorseThanLexical indexes SciFact with vectors from
 // a deterministic test embedder served by a scripted OpenAI-compatible
@@ -32,9 +34,10 @@ const sciFact = "beir:../../../shared/datasets/scifact:train"
 // meaning, so it can widen the candidate set but not order the top better
 // than BM25 (see docs/benchmarks.md).
 func TestHybridSciFactNotWorseThanLexical(t *testing.T) {
+	datasettest.Require(t, "scifact")
 	ds, err := eval.Open(sciFact)
 	if err != nil {
-		t.Fatalf("the SciFact dataset is needed at ../shared/datasets/scifact (beside the repository): %v", err)
+		t.Fatalf("the SciFact dataset is needed at %s: %v", datasettest.Path("scifact"), err)
 	}
 	docs := make([]schema.Document, len(ds.Corpus))
 	for i, d := range ds.Corpus {

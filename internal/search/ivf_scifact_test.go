@@ -8,11 +8,13 @@ import (
 	"github.com/ragline/ragline/internal/model/hashembed"
 	"github.com/ragline/ragline/internal/search"
 	"github.com/ragline/ragline/internal/text"
+
+	"github.com/ragline/ragline/internal/datasettest"
 )
 
 // sciFact is the SciFact train split (BEIR format) in the shared datasets
 // beside the repository.
-const sciFact = "beir:../../../shared/datasets/scifact:train"
+var sciFact = "beir:" + datasettest.Path("scifact") + ":train"
 
 // embeddedVectors is a VectorSource over one collection "c" of vectors
 // in memory.
@@ -37,9 +39,10 @@ func (e *embeddedVectors) Generation(context.Context) (int64, error) { return 1,
 // index, at the default nprobe, finds on average at least 95% of the
 // exact scan's top 10.
 func TestIVFRecallSciFact(t *testing.T) {
+	datasettest.Require(t, "scifact")
 	ds, err := eval.Open(sciFact)
 	if err != nil {
-		t.Fatalf("the SciFact dataset is needed at ../shared/datasets/scifact (beside the repository): %v", err)
+		t.Fatalf("the SciFact dataset is needed at %s: %v", datasettest.Path("scifact"), err)
 	}
 	an, err := text.NewAnalyzer(text.Options{Stemming: "english"})
 	if err != nil {

@@ -7,13 +7,18 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/ragline/ragline/internal/datasettest"
 )
 
 // The benchmarks read real text in place from the shared evaluation
 // datasets beside the repository and skip when they are absent.
+var (
+	scifactPath = datasettest.Path("scifact", "corpus.jsonl.gz")
+	cmrcPath    = datasettest.Path("cmrc2018", "cmrc2018_dev.json")
+)
+
 const (
-	scifactPath = "../../../shared/datasets/scifact/corpus.jsonl.gz"
-	cmrcPath    = "../../../shared/datasets/cmrc2018/cmrc2018_dev.json"
 	// benchBytes bounds the sample so that one iteration stays short.
 	benchBytes = 1 << 20
 )

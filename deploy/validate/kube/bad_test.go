@@ -11,6 +11,7 @@ import (
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
@@ -62,7 +63,7 @@ func TestBadFixtures(t *testing.T) {
 	validators := map[string]bool{}
 	for _, f := range fixtures(t) {
 		validators[f.validator] = true
-		if f.validator == "metrics" {
+		if f.validator == "metrics" || f.validator == "promql" {
 			continue // needs a running server: TestMetricNamesExposedByServe
 		}
 		t.Run(filepath.Base(f.path), func(t *testing.T) {
@@ -75,7 +76,8 @@ func TestBadFixtures(t *testing.T) {
 			}
 		})
 	}
-	for _, v := range []string{"strict", "kubernetes", "rules", "rollout", "analysis", "kustomize", "config", "metrics"} {
+	for _, v := range []string{"strict", "kubernetes", "rules", "rollout", "analysis", "kustomize", "config", "metrics",
+		"promql", "netpol", "refs", "hpa-replicas", "pins"} {
 		if !validators[v] {
 			t.Errorf("no fixture for the %s validator", v)
 		}
@@ -142,6 +144,52 @@ func rejection(t *testing.T, f fixture) string {
 		if _, err := RenderFS(fs, "/app"); err != nil {
 			return err.Error()
 		}
+	case "netpol":
+		// The first document is a kustomization over the others (resources.yaml);
+		// the rendered NetworkPolicy's peers must equal the written ones.
+		docs := strings.SplitN(string(f.data), "\n---\n", 2)
+		if len(docs) != 2 {
+			t.Fatal("netpol fixture: a kustomization, ---, then its resources")
+		}
+		fs := filesys.MakeFsInMemory()
+		fs.WriteFile("/app/kustomization.yaml", []byte(docs[0]))
+		fs.WriteFile("/app/resources.yaml", []byte(docs[1]))
+		rendered, err := RenderFS(fs, "/app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		written, err := DecodeAll([]byte(docs[1]), f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs []string
+		for _, w := range find(written, "NetworkPolicy", "") {
+			for _, r := range find(rendered, "NetworkPolicy", w.Name) {
+				msgs = append(msgs, NetworkPolicyPeers(r.String(), r.Typed.(*networkingv1.NetworkPolicy), w.Typed.(*networkingv1.NetworkPolicy))...)
+			}
+		}
+		return strings.Join(msgs, "\n")
+	case "refs":
+		external, err := LoadExternal(filepath.Join(repo, "deploy/kubernetes/external-objects.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(ResolveReferences(decode(), external), "\n")
+	case "hpa-replicas":
+		objs := decode()
+		return strings.Join(ReplicasUnderHPA(objs, hpaTargets(objs)), "\n")
+	case "pins":
+		pins, err := LoadPins(filepath.Join(repo, "deploy/pins.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs []string
+		for _, im := range imagesOf(decode()) {
+			if p := pins.Check(im.image); p != "" {
+				msgs = append(msgs, im.where+": "+p)
+			}
+		}
+		return strings.Join(msgs, "\n")
 	case "config":
 		out, err := exec.Command(raglineBin, "config", "validate", f.path).CombinedOutput()
 		if err != nil {

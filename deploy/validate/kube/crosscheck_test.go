@@ -255,6 +255,41 @@ generator: {kind: llm, fallback: none}
 	for _, problem := range metricProblems(families, used, string(api)) {
 		t.Error(problem)
 	}
+	// Every query, parsed with Prometheus's own parser: metrics, labels and
+	// label values ragline really exposes.
+	argsRE := strings.NewReplacer("{{args.namespace}}", "ragline-prod", "{{args.canary-hash}}", "7c4b9d6f5")
+	for name, tpl := range renderProd(t).templates {
+		for _, m := range tpl.Spec.Metrics {
+			if m.Provider.Prometheus != nil {
+				for _, bad := range QueryProblems("AnalysisTemplate "+name+"/"+m.Name, argsRE.Replace(m.Provider.Prometheus.Query), families) {
+					t.Error(bad)
+				}
+			}
+		}
+	}
+	for i, expr := range dashboardExprs(t, filepath.Join(repo, "deploy/grafana/ragline-dashboard.json")) {
+		for _, bad := range QueryProblems(fmt.Sprintf("dashboard query %d", i), expr, families) {
+			t.Error(bad)
+		}
+	}
+	for _, f := range fixtures(t) {
+		if f.validator != "promql" {
+			continue
+		}
+		objs, err := DecodeAll(f.data, f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var problems []string
+		for _, o := range objs {
+			for _, m := range o.Typed.(*v1alpha1.AnalysisTemplate).Spec.Metrics {
+				problems = append(problems, QueryProblems(f.path, argsRE.Replace(m.Provider.Prometheus.Query), families)...)
+			}
+		}
+		if !strings.Contains(strings.Join(problems, "\n"), f.want) {
+			t.Errorf("%s: want a problem %q, got %q", f.path, f.want, problems)
+		}
+	}
 	// The same check rejects the metric fixtures (names ragline does not expose).
 	for _, f := range fixtures(t) {
 		if f.validator != "metrics" {

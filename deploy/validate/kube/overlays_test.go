@@ -45,7 +45,7 @@ func TestOverlays(t *testing.T) {
 				}
 			}
 			for _, kind := range []string{"Deployment", "Service", "ConfigMap", "ServiceAccount", "NetworkPolicy",
-				"PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceMonitor", "PersistentVolumeClaim"} {
+				"PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceMonitor"} {
 				if len(find(objs, kind, "")) == 0 {
 					t.Errorf("no %s", kind)
 				}

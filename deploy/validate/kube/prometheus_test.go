@@ -78,6 +78,7 @@ func TestPrometheusVerdicts(t *testing.T) {
 
 	// healthy and failing values per metric, from its threshold's two sides.
 	values := map[string][2]string{
+		"canary-scraped":         {"2", "0"},
 		"error-ratio":            {"0.004", "0.2"},
 		"latency-p95":            {"0.35", "4.2"},
 		"no-answer-rate":         {"0.12", "0.61"},
@@ -99,14 +100,20 @@ func TestPrometheusVerdicts(t *testing.T) {
 				continue
 			}
 			seen[m.Name] = true
+			// No data passes a ratio (no traffic) but fails the scrape check,
+			// so no check passes when the canary is not scraped at all.
+			noData := v1alpha1.AnalysisPhaseSuccessful
+			if m.Name == "canary-scraped" {
+				noData = v1alpha1.AnalysisPhaseFailed
+			}
 			for _, tc := range []struct {
 				result string
 				want   v1alpha1.AnalysisPhase
 			}{
 				{"vector:" + v[0], v1alpha1.AnalysisPhaseSuccessful},
 				{"vector:" + v[1], v1alpha1.AnalysisPhaseFailed},
-				{"vector:NaN", v1alpha1.AnalysisPhaseSuccessful},
-				{"empty", v1alpha1.AnalysisPhaseSuccessful},
+				{"vector:NaN", noData},
+				{"empty", noData},
 				{"error", v1alpha1.AnalysisPhaseError},
 			} {
 				t.Run(m.Name+"/"+tc.result, func(t *testing.T) {

@@ -48,18 +48,31 @@ func TestTektonRBAC(t *testing.T) {
 			}
 		case *rbacv1.RoleBinding:
 			if v.RoleRef.Name == "ragline-deployer" {
+				// Trust boundary: main's deployer reaches dev and staging only,
+				// the promote pipeline's deployer prod only; pull requests
+				// (ragline-pr) and builds (ragline-build) deploy nowhere.
+				want := "ragline-deployer"
+				if v.Namespace == "ragline-prod" {
+					want = "ragline-prod-deployer"
+				}
 				for _, s := range v.Subjects {
-					if s.Kind != "ServiceAccount" || s.Name != "ragline-pipeline" || s.Namespace != "ragline-ci" {
-						t.Errorf("%s binds ragline-deployer to %s %s/%s", o, s.Kind, s.Namespace, s.Name)
+					if s.Kind != "ServiceAccount" || s.Name != want || s.Namespace != "ragline-ci" {
+						t.Errorf("%s binds ragline-deployer in %s to %s %s/%s, want only %s", o, v.Namespace, s.Kind, s.Namespace, s.Name, want)
 					}
 				}
 				boundNamespaces[v.Namespace] = true
+			}
+		case *rbacv1.Role:
+			for _, r := range v.Rules {
+				if len(r.ResourceNames) == 0 || slices.ContainsFunc(r.Verbs, func(verb string) bool { return verb != "get" }) {
+					t.Errorf("%s: rules beyond get on named objects: %+v", o, r)
+				}
 			}
 		}
 	}
 	for _, env := range envs {
 		if !boundNamespaces["ragline-"+env] {
-			t.Errorf("the pipeline cannot deploy to ragline-%s", env)
+			t.Errorf("no deployer can deploy to ragline-%s", env)
 		}
 	}
 }

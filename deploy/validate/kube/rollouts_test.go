@@ -88,7 +88,7 @@ func TestRollout(t *testing.T) {
 		bg = append(bg, r.TemplateName)
 	}
 	slices.Sort(bg)
-	if want := []string{"ragline-error-ratio", "ragline-latency-p95", "ragline-negative-feedback", "ragline-no-answer-rate"}; !slices.Equal(bg, want) {
+	if want := []string{"ragline-canary-scraped", "ragline-error-ratio", "ragline-latency-p95", "ragline-negative-feedback", "ragline-no-answer-rate"}; !slices.Equal(bg, want) {
 		t.Errorf("background templates %v, want %v", bg, want)
 	}
 
@@ -105,8 +105,18 @@ func TestRollout(t *testing.T) {
 				continue
 			}
 			q := m.Provider.Prometheus.Query
-			if n := strings.Count(q, `rollouts_pod_template_hash="canary1"`); n == 0 || n != strings.Count(q, "ragline_") {
+			if n := strings.Count(q, `rollouts_pod_template_hash="canary1"`); n == 0 || n != strings.Count(q, "ragline_")+strings.Count(q, "up{") {
 				t.Errorf("%s/%s: every selector must be scoped to the canary's pods: %s", name, m.Name, q)
+			}
+			if name == "ragline-canary-scraped" {
+				// The one check that must fail on no data: see TestPrometheusVerdicts.
+				if strings.Contains(m.SuccessCondition, "len(result) == 0 ||") {
+					t.Errorf("%s/%s: successCondition %q passes when the canary is not scraped", name, m.Name, m.SuccessCondition)
+				}
+				continue
+			}
+			if strings.Contains(q, "ragline_http_request") && !strings.Contains(q, `route=~"POST /v1/chat|POST /v1/chat/completions|POST /v1/invoke"`) {
+				t.Errorf("%s/%s: errors and latency count the user routes only (chat, chat completions, invoke): %s", name, m.Name, q)
 			}
 			if !strings.Contains(q, `namespace="ragline-prod"`) {
 				t.Errorf("%s/%s: query not scoped to the namespace: %s", name, m.Name, q)

@@ -12,7 +12,7 @@ import (
 // privilege escalation, all capabilities dropped, the RuntimeDefault seccomp
 // profile, and requests and limits for CPU and memory. Serving containers
 // (server true) also need a liveness probe on /healthz and a readiness probe
-// on /readyz.
+// on /readyz (init containers run to completion and have no probes).
 func PodRules(where string, spec corev1.PodSpec, server bool) []string {
 	var bad []string
 	add := func(c, format string, args ...any) {
@@ -23,7 +23,8 @@ func PodRules(where string, spec corev1.PodSpec, server bool) []string {
 	if len(cs) == 0 {
 		bad = append(bad, where+": no containers")
 	}
-	for _, c := range cs {
+	for i, c := range cs {
+		isInit := i < len(spec.InitContainers)
 		sc := c.SecurityContext
 		if sc == nil {
 			add(c.Name, "no securityContext")
@@ -68,7 +69,7 @@ func PodRules(where string, spec corev1.PodSpec, server bool) []string {
 				add(c.Name, "no %s limit", r)
 			}
 		}
-		if server {
+		if server && !isInit {
 			if !httpProbe(c.LivenessProbe, "/healthz") {
 				add(c.Name, "liveness probe is not an HTTP GET of /healthz")
 			}

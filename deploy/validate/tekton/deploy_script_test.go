@@ -11,7 +11,8 @@ import (
 )
 
 // fakeKubectl records its arguments and, for `apply -k DIR`, the
-// kustomization it was given; `get rollout` answers the phase in $PHASE.
+// kustomization it was given; `get rollout` answers "generation
+// observedGeneration phase stableRS currentPodHash" from $ROLLOUT.
 const fakeKubectl = `#!/usr/bin/env bash
 echo "$*" >> "$KUBECTL_LOG"
 case "$1 $2" in
@@ -19,7 +20,7 @@ case "$1 $2" in
   "apply -f") cat > "$KUBECTL_LOG.stdin" ;;
 esac
 if [ "$3" = get ] && [ "$4" = rollout ]; then
-  case "$*" in *status.phase*) printf '%s' "$PHASE" ;; *) printf 'step 5/6' ;; esac
+  case "$*" in *observedGeneration*) printf '%s' "$ROLLOUT" ;; *) printf 'step 5/6' ;; esac
 fi
 if [[ "$*" == *"create configmap"* ]]; then echo "kind: ConfigMap"; fi
 exit 0
@@ -38,15 +39,21 @@ func TestDeployScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	const kbDigest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 	for _, tc := range []struct {
-		name, env, image, digest, phase string
-		wantExit                        int
+		name, env, image, digest, rollout, timeout string
+		wantExit                                   int
 	}{
-		{"staging", "staging", "registry.example.com/ragline:abc123", digest, "", 0},
-		{"prod healthy", "prod", "registry.example.com:5000/team/ragline:abc123", digest, "Healthy", 0},
-		{"prod aborted", "prod", "registry.example.com/ragline:abc123", digest, "Degraded", 1},
-		{"unknown environment", "qa", "registry.example.com/ragline:abc123", digest, "", 2},
-		{"tag instead of digest", "dev", "registry.example.com/ragline:abc123", "latest", "", 2},
+		{"staging", "staging", "registry.example.com/ragline:abc123", digest, "", "60m", 0},
+		{"prod healthy", "prod", "registry.example.com:5000/team/ragline:abc123", digest, "4 4 Healthy 6d8f9c 6d8f9c", "60m", 0},
+		{"prod aborted", "prod", "registry.example.com/ragline:abc123", digest, "4 4 Degraded 5c7b8a 6d8f9c", "60m", 1},
+		// The controller has not seen the new generation (it is down): a Healthy
+		// phase from before the apply must not count.
+		{"prod controller down", "prod", "registry.example.com/ragline:abc123", digest, "4 3 Healthy 5c7b8a 5c7b8a", "0m", 1},
+		// Healthy but the new revision is not yet the stable one.
+		{"prod not promoted", "prod", "registry.example.com/ragline:abc123", digest, "4 4 Healthy 5c7b8a 6d8f9c", "0m", 1},
+		{"unknown environment", "qa", "registry.example.com/ragline:abc123", digest, "", "60m", 2},
+		{"tag instead of digest", "dev", "registry.example.com/ragline:abc123", "latest", "", "60m", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bin := t.TempDir()
@@ -57,10 +64,12 @@ func TestDeployScript(t *testing.T) {
 			os.WriteFile(filepath.Join(bin, "sleep"), []byte("#!/bin/sh\nexit 0\n"), 0o755)
 			log := filepath.Join(t.TempDir(), "kubectl.log")
 			cmd := exec.Command("bash", "-c", step.Script)
-			cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "KUBECTL_LOG="+log, "PHASE="+tc.phase)
+			cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "KUBECTL_LOG="+log, "ROLLOUT="+tc.rollout)
 			cmd.Env = append(cmd.Env, stepEnv(t, step, map[string]string{
 				"workspaces.source.path": source, "params.environment": tc.env, "params.image-url": tc.image,
-				"params.image-digest": tc.digest, "params.golden-dir": "examples/quickstart", "params.timeout": "60m",
+				"params.image-digest": tc.digest, "params.golden-dir": "examples/quickstart", "params.timeout": tc.timeout,
+				"params.kb-image-url": "registry.example.com/ragline-kb:kb-0123456789ab", "params.kb-image-digest": kbDigest,
+				"params.commit": "4f2e8d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e", "params.report": "examples/quickstart/gate.yaml",
 			})...)
 			out, err := cmd.CombinedOutput()
 			code := 0
@@ -71,6 +80,15 @@ func TestDeployScript(t *testing.T) {
 			}
 			if code != tc.wantExit {
 				t.Fatalf("exit %d, want %d\n%s", code, tc.wantExit, out)
+			}
+			// The release is recorded (baseline and promotion source) only when it rolled out.
+			calls, _ := os.ReadFile(log)
+			recorded := strings.Contains(string(calls), "create configmap ragline-release --from-literal=image-url=")
+			if recorded != (tc.wantExit == 0) {
+				t.Errorf("ragline-release recorded %v, want %v:\n%s", recorded, tc.wantExit == 0, calls)
+			}
+			if recorded && (!strings.Contains(string(calls), "--from-literal=kb-image-digest="+kbDigest) || !strings.Contains(string(calls), "--from-file=report.json=examples/quickstart/gate.yaml")) {
+				t.Errorf("ragline-release lacks the KB digest or the report:\n%s", calls)
 			}
 			if tc.wantExit == 2 {
 				return
@@ -93,7 +111,9 @@ func TestDeployScript(t *testing.T) {
 			if !strings.Contains(string(k), "newName: "+wantName+"\n") || !strings.Contains(string(k), "digest: "+digest) {
 				t.Errorf("release kustomization does not pin %s@%s:\n%s", wantName, digest, k)
 			}
-			calls, _ := os.ReadFile(log)
+			if !strings.Contains(string(k), "newName: registry.example.com/ragline-kb\n") || !strings.Contains(string(k), "digest: "+kbDigest) {
+				t.Errorf("release kustomization does not pin the knowledge base:\n%s", k)
+			}
 			if tc.env == "prod" {
 				if !strings.Contains(string(calls), "-n ragline-prod create configmap ragline-golden --from-file=examples/quickstart/golden.jsonl --from-file=examples/quickstart/gate.yaml") {
 					t.Errorf("prod: golden set ConfigMap not refreshed:\n%s", calls)

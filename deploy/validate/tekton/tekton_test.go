@@ -76,7 +76,7 @@ func catalog(t *testing.T) (map[string]*pipelinev1.Task, map[string]*pipelinev1.
 // SetDefaults and Validate on every Task and Pipeline.
 func TestCatalog(t *testing.T) {
 	tasks, pipelines := catalog(t)
-	for _, name := range []string{"ragline-test", "ragline-eval", "ragline-index-build"} {
+	for _, name := range []string{"ragline-test", "ragline-eval", "ragline-index-build", "ragline-image-build", "ragline-release-info", "ragline-deploy"} {
 		if tasks[name] == nil {
 			t.Errorf("no Task %s", name)
 		}
@@ -89,17 +89,19 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("Task %s: %v", name, err)
 		}
 	}
-	p := pipelines["ragline-ci-cd"]
-	if p == nil {
-		t.Fatal("no Pipeline ragline-ci-cd")
-	}
-	if err := Validate(p); err != nil {
-		t.Fatalf("Pipeline ragline-ci-cd: %v", err)
-	}
-	for _, pt := range append(append([]pipelinev1.PipelineTask{}, p.Spec.Tasks...), p.Spec.Finally...) {
-		if pt.TaskSpec != nil {
-			for _, bad := range StepRules("Pipeline task "+pt.Name, &pt.TaskSpec.TaskSpec) {
-				t.Error(bad)
+	for _, name := range []string{"ragline-ci-cd", "ragline-promote"} {
+		p := pipelines[name]
+		if p == nil {
+			t.Fatalf("no Pipeline %s", name)
+		}
+		if err := Validate(p); err != nil {
+			t.Fatalf("Pipeline %s: %v", name, err)
+		}
+		for _, pt := range append(append([]pipelinev1.PipelineTask{}, p.Spec.Tasks...), p.Spec.Finally...) {
+			if pt.TaskSpec != nil {
+				for _, bad := range StepRules("Pipeline "+name+" task "+pt.Name, &pt.TaskSpec.TaskSpec) {
+					t.Error(bad)
+				}
 			}
 		}
 	}
@@ -132,12 +134,12 @@ func TestPipelineDesign(t *testing.T) {
 		byName[pt.Name] = pt
 	}
 	clone := byName["fetch-source"]
-	if clone.TaskRef == nil || clone.TaskRef.Resolver == "" || paramValue(clone.TaskRef.Params, "name") != "git-clone" {
-		t.Error("fetch-source must be git-clone through a resolver")
+	if clone.TaskRef == nil || clone.TaskRef.Resolver == "" || catalogName(clone) != "git-clone" {
+		t.Error("fetch-source must be the catalog's git-clone through a resolver")
 	}
 	build := byName["build-image"]
-	if build.TaskRef == nil || paramValue(build.TaskRef.Params, "name") != "kaniko" {
-		t.Error("build-image must be kaniko")
+	if build.TaskRef == nil || build.TaskRef.Name != "ragline-image-build" {
+		t.Error("build-image must be ragline-image-build (rootless BuildKit: the Dockerfile's RUN --mount)")
 	}
 	for _, name := range []string{"build-image", "sbom", "index-build", "deploy"} {
 		pt, ok := byName[name]
@@ -155,8 +157,30 @@ func TestPipelineDesign(t *testing.T) {
 			t.Errorf("%s must run only when $(tasks.eval.results.passed) is true", name)
 		}
 	}
-	if !slices.Equal(byName["test"].RunAfter, []string{"fetch-source"}) || !slices.Equal(byName["eval"].RunAfter, []string{"test"}) {
-		t.Error("order must be fetch-source -> test -> eval")
+	if !slices.Equal(byName["test"].RunAfter, []string{"fetch-source"}) || !slices.Contains(byName["eval"].RunAfter, "test") || !slices.Contains(byName["eval"].RunAfter, "baseline") {
+		t.Error("order must be fetch-source -> test, baseline -> eval")
+	}
+	if paramValue(byName["eval"].Params, "baseline") != paramValue(byName["baseline"].Params, "report-path") || paramValue(byName["baseline"].Params, "environment") != "staging" {
+		t.Error("the gate must compare with the report of the release staging runs (baseline task -> eval baseline)")
+	}
+	// Prod is never deployed from here: only ragline-promote (approval, staging's digests) deploys prod.
+	for _, w := range byName["deploy"].When {
+		if w.Input == "$(params.environment)" && slices.Contains(w.Values, "prod") {
+			t.Error("ragline-ci-cd must not deploy prod; ragline-promote promotes staging's release")
+		}
+	}
+	promote := pipelines["ragline-promote"]
+	pb := map[string]pipelinev1.PipelineTask{}
+	for _, pt := range promote.Spec.Tasks {
+		pb[pt.Name] = pt
+	}
+	if a := pb["approve"]; a.TaskRef == nil || a.TaskRef.Kind != "ApprovalTask" || a.TaskRef.APIVersion != "openshift-pipelines.org/v1alpha1" {
+		t.Error("ragline-promote needs the manual approval gate (ApprovalTask) before deploying")
+	}
+	if d := pb["deploy"]; !slices.Contains(d.RunAfter, "approve") || paramValue(d.Params, "environment") != "prod" ||
+		paramValue(d.Params, "image-digest") != "$(tasks.staging-release.results.image-digest)" ||
+		paramValue(d.Params, "kb-image-digest") != "$(tasks.staging-release.results.kb-image-digest)" {
+		t.Error("ragline-promote must deploy prod after the approval with the digests staging runs")
 	}
 	var resultNames []string
 	for _, r := range p.Spec.Results {
@@ -170,9 +194,9 @@ func TestPipelineDesign(t *testing.T) {
 	if len(p.Spec.Finally) == 0 || !strings.Contains(p.Spec.Finally[0].Params[1].Value.StringVal, "tasks.eval.results.summary") {
 		t.Error("a finally task must report the eval summary")
 	}
-	// Catalog tasks referenced by name exist and receive only parameters they declare.
-	for _, pt := range p.Spec.Tasks {
-		if pt.TaskRef == nil || pt.TaskRef.Resolver != "" {
+	// Tasks of this catalog referenced by name exist and receive only parameters they declare.
+	for _, pt := range append(append([]pipelinev1.PipelineTask{}, p.Spec.Tasks...), promote.Spec.Tasks...) {
+		if pt.TaskRef == nil || pt.TaskRef.Resolver != "" || pt.TaskRef.APIVersion != "" {
 			continue
 		}
 		task := tasks[pt.TaskRef.Name]
@@ -218,7 +242,6 @@ func paramValue(ps pipelinev1.Params, name string) string {
 // Tekton's, and the example PipelineRun, and checks their references.
 func TestTriggersAndRuns(t *testing.T) {
 	_, pipelines := catalog(t)
-	p := pipelines["ragline-ci-cd"]
 	objs := load(t, filepath.Join(tektonDir, "triggers/triggers.yaml"))
 	bindings, templates := map[string]*triggersv1beta1.TriggerBinding{}, map[string]*triggersv1beta1.TriggerTemplate{}
 	var el *triggersv1beta1.EventListener
@@ -315,13 +338,11 @@ func TestTriggersAndRuns(t *testing.T) {
 		runs = append(runs, o.Typed.(*pipelinev1.PipelineRun))
 	}
 	for _, pr := range runs {
-		if pr.Spec.PipelineRef == nil || pr.Spec.PipelineRef.Name != p.Name {
-			t.Errorf("PipelineRun %s%s does not run %s", pr.Name, pr.GenerateName, p.Name)
+		if pr.Spec.PipelineRef == nil || pipelines[pr.Spec.PipelineRef.Name] == nil {
+			t.Errorf("PipelineRun %s%s runs no pipeline of this catalog", pr.Name, pr.GenerateName)
 			continue
 		}
-		if pr.Spec.TaskRunTemplate.ServiceAccountName != "ragline-pipeline" {
-			t.Errorf("PipelineRun %s runs as %q, want ragline-pipeline", pr.GenerateName, pr.Spec.TaskRunTemplate.ServiceAccountName)
-		}
+		p := pipelines[pr.Spec.PipelineRef.Name]
 		for _, prm := range pr.Spec.Params {
 			found := false
 			for _, spec := range p.Spec.Params {
@@ -335,11 +356,39 @@ func TestTriggersAndRuns(t *testing.T) {
 		for _, w := range pr.Spec.Workspaces {
 			bound[w.Name] = true
 		}
-		env := paramValue(pr.Spec.Params, "environment")
 		for _, w := range p.Spec.Workspaces {
-			if !bound[w.Name] && (!w.Optional || (w.Name == "kb" && env != "none")) {
-				t.Errorf("PipelineRun %s (environment %s) does not bind workspace %s", pr.GenerateName, env, w.Name)
+			if !bound[w.Name] && !w.Optional {
+				t.Errorf("PipelineRun %s does not bind workspace %s", pr.GenerateName, w.Name)
 			}
+		}
+		// Trust boundary: who runs what.
+		env := paramValue(pr.Spec.Params, "environment")
+		deploySA := ""
+		for _, s := range pr.Spec.TaskRunSpecs {
+			if s.PipelineTaskName == "deploy" {
+				deploySA = s.ServiceAccountName
+			}
+		}
+		sa := pr.Spec.TaskRunTemplate.ServiceAccountName
+		switch {
+		case p.Name == "ragline-ci-cd" && env == "none":
+			if sa != "ragline-pr" || deploySA != "" {
+				t.Errorf("pull-request run %s: runs as %q (deploy %q), want ragline-pr and no deployer", pr.GenerateName, sa, deploySA)
+			}
+			if bound["docker-config"] {
+				t.Errorf("pull-request run %s must not get registry credentials", pr.GenerateName)
+			}
+		case p.Name == "ragline-ci-cd":
+			if sa != "ragline-build" || deploySA != "ragline-deployer" {
+				t.Errorf("release run %s: runs as %q, deploy as %q; want ragline-build and ragline-deployer (taskRunSpecs)", pr.GenerateName, sa, deploySA)
+			}
+		case p.Name == "ragline-promote":
+			if sa != "ragline-build" || deploySA != "ragline-prod-deployer" {
+				t.Errorf("promotion %s: runs as %q, deploy as %q; want ragline-build and ragline-prod-deployer", pr.GenerateName, sa, deploySA)
+			}
+		}
+		for _, bad := range append(PVCProblems(pr, p), GitCloneFSGroup(pr, p)...) {
+			t.Error(bad)
 		}
 	}
 }
