@@ -70,10 +70,14 @@ func (k *KB) extractAnswer(ctx context.Context, collection string, p Perception,
 	if err != nil {
 		return generated{}, err
 	}
-	ans := k.gen.GenerateTerms(p.Language, p.Terms, res.Hits, extractive.Stats{DocFreq: df, Total: total})
+	ans := k.gen.GenerateTerms(p.Question, p.Language, p.Terms, res.Hits, extractive.Stats{DocFreq: df, Total: total})
 	g := generated{text: ans.Text, citations: ans.Citations, noAnswer: ans.NoAnswer,
 		detail: map[string]any{"generator": "extractive", "sentences_scored": ans.Considered,
-			"best_coverage": round3(ans.BestScore), "min_score": k.cfg.Generator.MinScore, "no_answer": ans.NoAnswer}}
+			"best_coverage": round3(ans.BestScore), "min_score": k.cfg.Generator.MinScore, "no_answer": ans.NoAnswer,
+			"decision": decision(ans.NoAnswer), "score": round3(ans.Score), "answer_type": ans.Type}}
+	if ans.Missing != "" {
+		g.detail["missing_term"] = ans.Missing
+	}
 	if onDelta != nil {
 		if emitted > 0 {
 			if err := onDelta("\n\n"); err != nil {
@@ -87,6 +91,14 @@ func (k *KB) extractAnswer(ctx context.Context, collection string, p Perception,
 		}
 	}
 	return g, nil
+}
+
+// decision names the generate step's answer decision in the trace.
+func decision(noAnswer bool) string {
+	if noAnswer {
+		return "abstain"
+	}
+	return "answer"
 }
 
 // Pieces splits an answer after each citation marker, so a client can
