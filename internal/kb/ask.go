@@ -103,6 +103,21 @@ func (k *KB) understand(ctx context.Context, p *Perception, history []schema.Mes
 			p.Terms = weighted(k.analyzer.Terms(trimParticles(s)))
 		}
 	}
+	if k.cfg.Retrieval.CrossLingual {
+		if target := otherLanguage(p.Language); target != "" {
+			tr, u, err := k.query.Translate(ctx, p.Standalone, target)
+			p.Usage, p.ModelCalls = p.Usage.Add(u), p.ModelCalls+1
+			switch {
+			case err != nil && isCancel(ctx, err):
+				return err
+			case err != nil:
+				note("translate", err)
+			default:
+				p.Translation = tr
+				p.TranslationTerms = weighted(k.analyzer.Terms(trimParticles(tr)))
+			}
+		}
+	}
 	if n := k.cfg.Retrieval.MultiQuery; n > 0 {
 		qs, u, err := k.query.Expand(ctx, p.Standalone, n)
 		p.Usage, p.ModelCalls = p.Usage.Add(u), p.ModelCalls+1
@@ -164,6 +179,10 @@ func (k *KB) AskWith(ctx context.Context, req AskRequest) (schema.Response, erro
 		}
 		if len(p.Expansions) > 0 {
 			pd["expansions"] = p.Expansions
+		}
+		if p.Translation != "" {
+			pd["translation"] = p.Translation
+			pd["translated_by"] = k.models.ChatModel
 		}
 		for what, e := range p.ModelNotes {
 			pd[what+"_error"] = e
@@ -227,6 +246,18 @@ func (k *KB) AskWith(ctx context.Context, req AskRequest) (schema.Response, erro
 		return resp, err
 	}
 	return resp, nil
+}
+
+// otherLanguage is the language a cross-lingual question is translated
+// into: English questions into Chinese and Chinese ones into English.
+func otherLanguage(lang string) string {
+	switch lang {
+	case "en":
+		return "zh"
+	case "zh":
+		return "en"
+	}
+	return ""
 }
 
 func btoi(b bool) int {

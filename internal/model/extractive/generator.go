@@ -497,13 +497,13 @@ func bridge(t string, found map[rune]bool) bool {
 		}
 		n++
 	}
-	return n == 2 && fn < 2
+	return n == 2
 }
 
 // functionChars are Chinese function characters (particles,
-// prepositions, the copula): a bigram of one of them and a found
-// character is a join between words.
-const functionChars = "的了在是从和与对把被于到为有也就都而及或之其这那个"
+// prepositions, the copula, pronouns): a bigram of one of them and a
+// found character, or of two of them, is a join between words.
+const functionChars = "的了在是从和与对把被于到为有也就都而及或之其这那个它他她该此"
 
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
