@@ -136,6 +136,8 @@ const (
 	// leave-gold-out curve). A missing CJK run, which may be a bigram
 	// across words, costs to the power 1.
 	wordMissPower = 4
+	// cjkMissPower is that power for a missing run of CJK bigrams.
+	cjkMissPower = 2.0
 	// literalPenalty scales the support of a passage that lacks a year
 	// or number the question names.
 	literalPenalty = 0.5
@@ -281,7 +283,7 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			// A missing word of an alphabetic language is a concept the
 			// passage lacks; a missing CJK run may be a bigram across
 			// words, so it costs less.
-			gamma := 1.0
+			gamma := cjkMissPower
 			if hasLatin(missing) || isDigits(missing) {
 				gamma = wordMissPower
 			}
@@ -479,13 +481,10 @@ func adjacentCJK(a, b string) bool {
 	return len(ra) == 2 && len(rb) == 2 && ra[0] >= 0x2E80 && rb[0] >= 0x2E80 && ra[1] == rb[0]
 }
 
-// bridge reports whether t is a CJK bigram whose characters are all in
-// found.
+// bridge reports whether t is a CJK bigram that joins two words: its
+// characters are all in found, or one of them is a function character.
 func bridge(t string, found map[rune]bool) bool {
-	if found == nil {
-		return false
-	}
-	n, fn := 0, 0
+	n, fn, ok := 0, 0, true
 	for _, r := range t {
 		switch {
 		case r < 0x2E80:
@@ -493,17 +492,17 @@ func bridge(t string, found map[rune]bool) bool {
 		case strings.ContainsRune(functionChars, r):
 			fn++
 		case !found[r]:
-			return false
+			ok = false
 		}
 		n++
 	}
-	return n == 2
+	return n == 2 && (ok || fn > 0)
 }
 
 // functionChars are Chinese function characters (particles,
-// prepositions, the copula, pronouns): a bigram of one of them and a
-// found character, or of two of them, is a join between words.
-const functionChars = "的了在是从和与对把被于到为有也就都而及或之其这那个它他她该此"
+// prepositions, the copula, pronouns, adverbs): a bigram holding one of
+// them ("的导", "又叫") joins two words and says nothing of its own.
+const functionChars = "一的了在是从和与对把被于到为有也就都而及或之其这那个它他她该此又最曾将已所很更还再才并给向由以因则即便且"
 
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -566,9 +565,10 @@ var questionWords = map[string]bool{
 	"多少": true, "什么": true, "怎么": true, "怎样": true, "如何": true, "哪些": true, "哪里": true,
 	"哪个": true, "哪儿": true, "几点": true, "是否": true, "为什": true, "是多": true, "有多": true,
 	"多长": true, "几天": true, "几次": true, "几个": true, "吗": true, "呢": true,
-	// Light verbs of questions ("do I get", "does it need"): the answer
-	// says what is given or needed with other words.
+	// Light verbs of questions ("do I get", "does it need", "从…开始"):
+	// the answer says what is given or needed with other words.
 	"get": true, "need": true, "like": true, "want": true,
+	"开始": true, "可以": true, "需要": true, "能够": true, "应该": true,
 }
 
 func redundant(c candidate, chosen []candidate) bool {
