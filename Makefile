@@ -39,6 +39,8 @@ bench-datasets: build ## retrieval quality and speed on ../shared/datasets
 	$(BIN) bench retrieval --dataset beir:../shared/datasets/scifact:train --json
 	$(BIN) bench retrieval --dataset cranfield:../shared/datasets/cranfield --json
 	$(BIN) bench retrieval --dataset cmrc:../shared/datasets/cmrc2018/cmrc2018_dev.json,../shared/datasets/cmrc2018/cmrc2018_trial.json --json
+	$(BIN) bench abstention --dataset cmrc:../shared/datasets/cmrc2018/cmrc2018_dev.json,../shared/datasets/cmrc2018/cmrc2018_trial.json --parity even --sample 300
+	$(BIN) bench abstention --dataset beir:../shared/datasets/scifact:train --parity even --sample 300
 	CGO_ENABLED=0 $(GO) build -tags gse -o bin/ragline-gse ./cmd/ragline
 	printf 'analyzer:\n  cjk: gse\n' > bin/gse.yaml
 	bin/ragline-gse bench retrieval --config bin/gse.yaml --dataset cmrc:../shared/datasets/cmrc2018/cmrc2018_dev.json,../shared/datasets/cmrc2018/cmrc2018_trial.json --json
