@@ -276,7 +276,9 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 					gone[t] = true
 				}
 			}
-			miss, missing := missingRun(seq, gone, weights)
+			// A bigram that straddles a found word and a missing one
+			// ("游效" between "邹游" and "效力") counts half in the run.
+			miss, missing := missingRun(seq, gone, weights, found)
 			own := total - bridged
 			cov /= own
 			held := cov + contextShare*ctxCov/own
@@ -440,11 +442,34 @@ func termWeights(terms []schema.QueryTerm, st Stats, carried bool, skip map[stri
 	return w, total
 }
 
+// straddleWeight is the share of its weight a bigram that straddles a
+// found word and a missing one adds to the missing run.
+const straddleWeight = 0.5
+
+// straddles reports whether CJK bigram t has exactly one character in
+// found and its other character in another missing bigram.
+func straddles(t string, found map[rune]bool, gone map[string]bool) bool {
+	r := []rune(t)
+	if len(r) != 2 || r[0] < 0x2E80 || r[1] < 0x2E80 || found[r[0]] == found[r[1]] {
+		return false
+	}
+	other := r[1]
+	if found[r[1]] {
+		other = r[0]
+	}
+	for u := range gone {
+		if u != t && strings.ContainsRune(u, other) {
+			return true
+		}
+	}
+	return false
+}
+
 // missingRun returns the heaviest run of missing question terms and its
 // first term: adjacent CJK bigrams ("深圳", "圳工", "工厂") are one word,
 // missing together; any other term is a run of its own. seq is the
 // question's terms in order.
-func missingRun(seq []string, gone map[string]bool, weights map[string]float64) (float64, string) {
+func missingRun(seq []string, gone map[string]bool, weights map[string]float64, found map[rune]bool) (float64, string) {
 	var best, run float64
 	first, bestFirst := "", ""
 	counted := map[string]bool{}
@@ -460,7 +485,11 @@ func missingRun(seq []string, gone map[string]bool, weights map[string]float64) 
 		if !adjacentCJK(prev, t) {
 			run, first = 0, t
 		}
-		run += weights[t]
+		if straddles(t, found, gone) {
+			run += weights[t] * straddleWeight
+		} else {
+			run += weights[t]
+		}
 		prev = t
 		if run > best || (run == best && first < bestFirst) {
 			best, bestFirst = run, first
