@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ragline/ragline/internal/model"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/search"
 	"golang.org/x/text/unicode/norm"
@@ -81,52 +82,49 @@ func (k *KB) Perceive(ctx context.Context, question string, history []schema.Mes
 // question and write alternative phrasings. A failed call is noted and
 // skipped (the rule-based understanding stands); only cancellation fails.
 func (k *KB) understand(ctx context.Context, p *Perception, history []schema.Message) error {
-	note := func(what string, err error) {
-		if p.ModelNotes == nil {
-			p.ModelNotes = map[string]string{}
-		}
-		p.ModelNotes[what] = err.Error()
-		k.fallback(what)
-	}
-	if k.cfg.Retrieval.Rewrite && lastUserMessage(history) != "" {
-		s, u, err := k.query.Rewrite(ctx, p.Question, history)
+	// done records one model call: its tokens, and a failure as a note
+	// (the rule-based understanding stands). It reports whether the call
+	// succeeded; only cancellation is an error.
+	done := func(what string, u model.Usage, err error) (bool, error) {
 		p.Usage, p.ModelCalls = p.Usage.Add(u), p.ModelCalls+1
 		switch {
 		case err != nil && isCancel(ctx, err):
-			return err
+			return false, err
 		case err != nil:
-			note("rewrite", err)
-		default:
+			if p.ModelNotes == nil {
+				p.ModelNotes = map[string]string{}
+			}
+			p.ModelNotes[what] = err.Error()
+			k.fallback(what)
+			return false, nil
+		}
+		return true, nil
+	}
+	if k.cfg.Retrieval.Rewrite && lastUserMessage(history) != "" {
+		s, u, err := k.query.Rewrite(ctx, p.Question, history)
+		if ok, err := done("rewrite", u, err); err != nil {
+			return err
+		} else if ok {
 			p.Standalone, p.Rewritten = s, true
 			p.FollowUp = s != p.Question
 			p.Carried = nil
 			p.Terms = weighted(k.analyzer.Terms(trimParticles(s)))
 		}
 	}
-	if k.cfg.Retrieval.CrossLingual {
-		if target := otherLanguage(p.Language); target != "" {
-			tr, u, err := k.query.Translate(ctx, p.Standalone, target)
-			p.Usage, p.ModelCalls = p.Usage.Add(u), p.ModelCalls+1
-			switch {
-			case err != nil && isCancel(ctx, err):
-				return err
-			case err != nil:
-				note("translate", err)
-			default:
-				p.Translation = tr
-				p.TranslationTerms = weighted(k.analyzer.Terms(trimParticles(tr)))
-			}
+	if target := otherLanguage(p.Language); k.cfg.Retrieval.CrossLingual && target != "" {
+		tr, u, err := k.query.Translate(ctx, p.Standalone, target)
+		if ok, err := done("translate", u, err); err != nil {
+			return err
+		} else if ok {
+			p.Translation = tr
+			p.TranslationTerms = weighted(k.analyzer.Terms(trimParticles(tr)))
 		}
 	}
 	if n := k.cfg.Retrieval.MultiQuery; n > 0 {
 		qs, u, err := k.query.Expand(ctx, p.Standalone, n)
-		p.Usage, p.ModelCalls = p.Usage.Add(u), p.ModelCalls+1
-		switch {
-		case err != nil && isCancel(ctx, err):
+		if ok, err := done("expand", u, err); err != nil {
 			return err
-		case err != nil:
-			note("expand", err)
-		default:
+		} else if ok {
 			p.Expansions = qs
 		}
 	}
