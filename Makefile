@@ -47,6 +47,8 @@ bench-datasets: build ## retrieval quality and speed on $RAGLINE_DATASETS (defau
 	$(BIN) bench retrieval --dataset beir:$(RAGLINE_DATASETS)/scifact:train --json
 	$(BIN) bench retrieval --dataset cranfield:$(RAGLINE_DATASETS)/cranfield --json
 	$(BIN) bench retrieval --dataset cmrc:$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_dev.json,$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_trial.json --json
+	$(BIN) bench abstention --dataset cmrc:$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_dev.json,$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_trial.json --parity even --sample 300
+	$(BIN) bench abstention --dataset beir:$(RAGLINE_DATASETS)/scifact:train --parity even --sample 300
 	CGO_ENABLED=0 $(GO) build -tags gse -o bin/ragline-gse ./cmd/ragline
 	printf 'analyzer:\n  cjk: gse\n' > bin/gse.yaml
 	bin/ragline-gse bench retrieval --config bin/gse.yaml --dataset cmrc:$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_dev.json,$(RAGLINE_DATASETS)/cmrc2018/cmrc2018_trial.json --json

@@ -52,18 +52,20 @@ func TestEvalQuickstartGate(t *testing.T) {
 		}
 	}
 	r := readReport(t, out)
-	if r.Dataset.Name != "golden:quickstart" || r.Dataset.Questions != 22 || r.Target != "in-process" ||
+	if r.Dataset.Name != "golden:quickstart" || r.Dataset.Questions != 57 || r.Target != "in-process" ||
 		!strings.HasPrefix(r.Dataset.Digest, "sha256:") || r.KBDigest == "" || r.ConfigDigest == "" || r.Version == "" {
 		t.Errorf("report identity: %+v", r.Dataset)
 	}
-	// The offline default answers every answerable question from the right
-	// document, and says so when the handbook has no answer.
-	for name, want := range map[string]float64{"hit@5": 1, "answer_contains": 1, "groundedness": 1, "error_rate": 0} {
+	// The offline default retrieves the right document for every
+	// answerable question, quotes only what its sources say, answers
+	// (nearly) all of them and says "no answer" to (nearly) every near
+	// miss the handbook does not answer.
+	for name, want := range map[string]float64{"hit@5": 1, "groundedness": 1, "error_rate": 0} {
 		if r.Metrics[name] != want {
 			t.Errorf("%s = %v, want %v", name, r.Metrics[name], want)
 		}
 	}
-	if r.Tags["no_answer"].Metrics["no_answer_rate"] != 1 || r.Tags["zh"].Questions != 9 {
+	if r.Tags["answerable"].Metrics["answer_contains"] < 0.95 || r.Tags["unanswerable"].Metrics["no_answer_rate"] < 0.9 || r.Tags["zh"].Questions != 24 {
 		t.Errorf("per tag: %+v", r.Tags)
 	}
 	passed, _ := os.ReadFile(filepath.Join(res, eval.ResultPassed))

@@ -32,11 +32,11 @@ func TestAskModelErrors(t *testing.T) {
 	if code, _, errOut := run(t, "ingest", "--config", strict, "--data", data, "../../examples/quickstart/docs"); code != 0 {
 		t.Fatalf("ingest: %d %s", code, errOut)
 	}
-	code, _, errOut := run(t, "ask", "--config", strict, "--data", data, "How many vacation days do new hires get?")
+	code, _, errOut := run(t, "ask", "--config", strict, "--data", data, "How many days of paid vacation do full-time employees get?")
 	if code == 0 || !strings.Contains(errOut, `openai model llama9: HTTP 404: model "llama9" not found, try pulling it first`) {
 		t.Errorf("strict: exit %d, stderr %q", code, errOut)
 	}
-	code, out, errOut := run(t, "ask", "--config", lenient, "--data", data, "--json", "How many vacation days do new hires get?")
+	code, out, errOut := run(t, "ask", "--config", lenient, "--data", data, "--json", "How many days of paid vacation do full-time employees get?")
 	if code != 0 || !strings.Contains(out, `"fallback_from": "llm"`) || !strings.Contains(out, `HTTP 404`) {
 		t.Errorf("lenient: exit %d, stdout %.300s, stderr %q", code, out, errOut)
 	}

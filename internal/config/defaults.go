@@ -28,7 +28,7 @@ func Default() *Config {
 			NProbe:      48,
 			Rewrite:     true,
 		},
-		Generator: GeneratorConfig{Kind: "extractive", Fallback: "extractive", MaxSentences: 3, MinScore: 0.4},
+		Generator: GeneratorConfig{Kind: "extractive", Fallback: "extractive", MaxSentences: 3, MinScore: 0.32, LLMMinScore: 0.32},
 		Models:    defaultModels(),
 		Server: ServerConfig{
 			Addr:           "127.0.0.1:8080",

@@ -109,6 +109,10 @@ type RetrievalConfig struct {
 	// MultiQuery, when > 0, asks models.chat for this many alternative
 	// phrasings of the question; all are retrieved and fused.
 	MultiQuery int `yaml:"multi_query" json:"multi_query"`
+	// CrossLingual asks models.chat to translate the question into the
+	// collection's other language (English ↔ Chinese); both questions
+	// are retrieved and fused by reciprocal rank fusion.
+	CrossLingual bool `yaml:"cross_lingual" json:"cross_lingual"`
 	// Prompts override the query-understanding templates.
 	Prompts QueryPrompts `yaml:"prompts" json:"prompts,omitzero"`
 }
@@ -133,6 +137,11 @@ type GeneratorConfig struct {
 	// MinScore is the relevance threshold (share of the question's term
 	// weight a sentence must cover) below which no answer is given.
 	MinScore float64 `yaml:"min_score" json:"min_score"`
+	// LLMMinScore gates the LLM generator: when the retrieved passages'
+	// support for the question (the extractive generator's decision
+	// score) is below it, the answer is "no answer" and the model is not
+	// called. 0 turns the gate off.
+	LLMMinScore float64 `yaml:"llm_min_score" json:"llm_min_score"`
 }
 
 // ServerConfig configures the HTTP server.

@@ -77,6 +77,9 @@ func (c *Config) Validate() Errors {
 	if c.Generator.MinScore < 0 || c.Generator.MinScore > 1 {
 		add("generator.min_score", "must be between 0 and 1")
 	}
+	if c.Generator.LLMMinScore < 0 || c.Generator.LLMMinScore > 1 {
+		add("generator.llm_min_score", "must be between 0 (no gate) and 1")
+	}
 	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
 		add("server.addr", "must be HOST:PORT (%v)", err)
 	}

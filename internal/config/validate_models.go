@@ -66,6 +66,9 @@ func (c *Config) validateModels(add func(field, format string, args ...any)) {
 	if r.MultiQuery > 0 && !m.Chat.Configured() {
 		add("retrieval.multi_query", "needs models.chat")
 	}
+	if r.CrossLingual && !m.Chat.Configured() {
+		add("retrieval.cross_lingual", "needs models.chat")
+	}
 	checkTemplate(add, "retrieval.prompts.rewrite", r.Prompts.Rewrite)
 	checkTemplate(add, "retrieval.prompts.expand", r.Prompts.Expand)
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"sort"
 	"strings"
 )
 
@@ -31,7 +32,14 @@ func HTML(r *Report, defs []MetricDef) ([]byte, error) {
 	data.TagChart = tagChart(r)
 	for _, q := range r.Questions {
 		hq := htmlQuestion{ID: q.ID, Question: q.Question, Answer: q.Answer, Error: q.Error,
-			Latency: fmt.Sprintf("%.1f", q.LatencyMS), Tags: strings.Join(q.Tags, ", ")}
+			Latency: fmt.Sprintf("%.1f", q.LatencyMS), Tags: strings.Join(q.Tags, ", "),
+			Expected: strings.Join(q.Expected, " | "), Failed: Failed(q)}
+		if q.ExpectNoAnswer {
+			hq.Expected = "no answer"
+		}
+		if hq.Failed {
+			data.Failed++
+		}
 		for _, m := range []string{"hit@5", "ndcg@10", "f1", "answer_contains", "citation_precision", "groundedness"} {
 			if v, ok := q.Metrics[m]; ok {
 				hq.Scores = append(hq.Scores, fmt.Sprintf("%s %s", m, fmtNum(roundMetric(v))))
@@ -39,6 +47,8 @@ func HTML(r *Report, defs []MetricDef) ([]byte, error) {
 		}
 		data.Questions = append(data.Questions, hq)
 	}
+	// Failed questions first, each group in dataset order.
+	sort.SliceStable(data.Questions, func(i, j int) bool { return data.Questions[i].Failed && !data.Questions[j].Failed })
 	var buf bytes.Buffer
 	if err := reportTemplate.Execute(&buf, data); err != nil {
 		return nil, err
@@ -46,11 +56,32 @@ func HTML(r *Report, defs []MetricDef) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Failed reports whether a question went wrong: the system failed on it,
+// its answer lacks every reference answer, it was answered although the
+// corpus does not answer it, or retrieval missed every relevant document
+// in the top 5.
+func Failed(q Record) bool {
+	if q.Error != "" {
+		return true
+	}
+	if v, ok := q.Metrics["answer_contains"]; ok && v == 0 {
+		return true
+	}
+	if q.ExpectNoAnswer && !q.NoAnswer {
+		return true
+	}
+	if v, ok := q.Metrics["hit@5"]; ok && v == 0 {
+		return true
+	}
+	return false
+}
+
 type htmlData struct {
 	R                                  *Report
 	Summary                            string
 	Metrics                            []htmlMetric
 	Questions                          []htmlQuestion
+	Failed                             int
 	DeltaChart, LatencyChart, TagChart template.HTML
 }
 
@@ -58,7 +89,11 @@ type htmlMetric struct{ Name, Value, Baseline, Delta, CI, Verdict string }
 
 type htmlQuestion struct {
 	ID, Question, Answer, Error, Latency, Tags string
-	Scores                                     []string
+	// Expected are the reference answers ("no answer" for a question the
+	// corpus does not answer).
+	Expected string
+	Failed   bool
+	Scores   []string
 }
 
 // esc escapes text for SVG (which is XML inside HTML).
@@ -216,6 +251,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .verdict-regressed { color: var(--bad); } .verdict-improved { color: var(--ok); }
 code { font-size: 12px; } .chart { max-width: 100%; height: auto; } .chart text { fill: currentColor; }
 details { margin: .2rem 0; }
+tr.failed td:first-child { border-left: 3px solid var(--bad); }
+#questions.only-failed tr.passed { display: none; }
 </style>
 </head>
 <body>
@@ -244,9 +281,10 @@ details { margin: .2rem 0; }
 {{if .LatencyChart}}<h2>Latency</h2><figure>{{.LatencyChart}}<figcaption class="muted">Answer latency per question.</figcaption></figure>{{end}}
 {{if .TagChart}}<h2>Per tag</h2><figure>{{.TagChart}}</figure>{{end}}
 <h2>Questions</h2>
+<p><label><input type="checkbox" id="failed-only" onchange="document.getElementById('questions').classList.toggle('only-failed', this.checked)"> show only failed questions</label> <span class="muted" id="failed-count">{{.Failed}} of {{len .Questions}} failed, listed first</span></p>
 <table id="questions">
-<tr><th>id</th><th>question and answer</th><th class="num">ms</th><th>scores</th></tr>
-{{range .Questions}}<tr><td><code>{{.ID}}</code><div class="muted">{{.Tags}}</div></td><td><details><summary>{{.Question}}</summary>{{.Answer}}</details>{{if .Error}}<div class="fail">{{.Error}}</div>{{end}}</td><td class="num">{{.Latency}}</td><td>{{range .Scores}}<div>{{.}}</div>{{end}}</td></tr>
+<tr><th>id</th><th>question and answer</th><th>expected</th><th class="num">ms</th><th>scores</th></tr>
+{{range .Questions}}<tr{{if .Failed}} class="failed"{{else}} class="passed"{{end}}><td>{{if .Failed}}<span class="fail" title="failed">✗</span> {{end}}<code>{{.ID}}</code><div class="muted">{{.Tags}}</div></td><td><details{{if .Failed}} open{{end}}><summary>{{.Question}}</summary>{{.Answer}}</details>{{if .Error}}<div class="fail">{{.Error}}</div>{{end}}</td><td class="expected">{{.Expected}}</td><td class="num">{{.Latency}}</td><td>{{range .Scores}}<div>{{.}}</div>{{end}}</td></tr>
 {{end}}</table>
 </body>
 </html>

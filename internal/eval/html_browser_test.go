@@ -22,6 +22,15 @@ import (
 // render its charts and tables without a single console error.
 func TestReportHTMLInBrowser(t *testing.T) {
 	rep, defs := sampleReport(t, "metrics:\n  f1: {min: 0.7, max_regression: 0.05}\n")
+	// Every third question misses its reference answer; the last is
+	// answered although nothing should be.
+	for i := range rep.Questions {
+		q := &rep.Questions[i]
+		q.Expected, q.Metrics["answer_contains"] = []string{"answer " + q.ID}, b2f(i%3 != 1)
+	}
+	last := &rep.Questions[len(rep.Questions)-1]
+	last.Expected, last.ExpectNoAnswer, last.NoAnswer = nil, true, false
+	delete(last.Metrics, "answer_contains")
 	dir := t.TempDir()
 	if _, err := WriteReports(dir, rep, defs); err != nil {
 		t.Fatal(err)
@@ -62,6 +71,31 @@ func TestReportHTMLInBrowser(t *testing.T) {
 	svgs := must(chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("svg.chart").length`)))(t)
 	rows := must(chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#questions tr").length`)))(t)
 	verdict := must(chromedp.Run(ctx, chromedp.Text("#verdict")))(t)
+	// Failed questions come first, marked; the filter hides the others.
+	failed := 0
+	for _, q := range rep.Questions {
+		if Failed(q) {
+			failed++
+		}
+	}
+	firstRows := must(chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#questions tr.failed, #questions tr.passed")).map(r => r.className)`)))(t)
+	if failed == 0 || len(firstRows) != len(rep.Questions) {
+		t.Fatalf("sample report has %d failed questions, page shows %d rows", failed, len(firstRows))
+	}
+	for i, c := range firstRows {
+		if (i < failed) != (c == "failed") {
+			t.Errorf("row %d is %q; the %d failed questions must come first", i, c, failed)
+			break
+		}
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Click("#failed-only")); err != nil {
+		t.Fatal(err)
+	}
+	visible := must(chromedp.Run(ctx, chromedp.Evaluate[int](`Array.from(document.querySelectorAll("#questions tr.failed, #questions tr.passed")).filter(r => r.offsetParent !== null).length`)))(t)
+	expected := must(chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#questions tr.failed td.expected").textContent`)))(t)
+	if visible != failed || expected == "" {
+		t.Errorf("with the filter %d rows visible, want %d; expected cell %q", visible, failed, expected)
+	}
 	shot := must(chromedp.Run(ctx, chromedp.FullScreenshot(80)))(t)
 	os.WriteFile(filepath.Join(dir, "report.png"), shot, 0o644)
 	mu.Lock()

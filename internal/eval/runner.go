@@ -81,6 +81,10 @@ type Record struct {
 	Tokens    int     `json:"tokens"`
 	// Metrics are this question's values of the metrics that apply to it.
 	Metrics map[string]float64 `json:"metrics"`
+	// Expected are the reference answers; ExpectNoAnswer is set when the
+	// dataset says the corpus does not answer the question.
+	Expected       []string `json:"expected,omitempty"`
+	ExpectNoAnswer bool     `json:"expect_no_answer,omitempty"`
 	// Error is set when the system failed on this question.
 	Error string `json:"error,omitempty"`
 	// JudgeError is set when the judge model failed on this question; the
@@ -138,7 +142,8 @@ feed:
 }
 
 func runQuery(ctx context.Context, q Query, sys System, opt RunOptions) Record {
-	rec := Record{ID: q.ID, Question: q.Text, Tags: q.Tags, Retrieved: []Retrieved{}, Citations: []schema.Citation{}, Metrics: map[string]float64{}}
+	rec := Record{ID: q.ID, Question: q.Text, Tags: q.Tags, Retrieved: []Retrieved{}, Citations: []schema.Citation{}, Metrics: map[string]float64{},
+		Expected: q.Answers, ExpectNoAnswer: len(q.Answers) == 0 && len(q.Relevant) == 0 && len(q.Passages) == 0}
 	var errs []string
 	if len(q.Relevant) > 0 {
 		got, err := sys.Retrieve(ctx, opt.Collection, q.Text, opt.Depth)

@@ -40,6 +40,34 @@ func (k *KB) answer(ctx context.Context, collection string, p Perception, res se
 		g.detail["skipped"] = "no chunks retrieved"
 		return g, err
 	}
+	// The same support score that decides the extractive answer gates the
+	// model: passages that do not cover the question's key terms get "no
+	// answer" without a model call, so both generators abstain alike.
+	var support map[string]any
+	if gate := k.cfg.Generator.LLMMinScore; gate > 0 {
+		ex, err := k.extractive(ctx, collection, p, res)
+		if err != nil {
+			return generated{}, err
+		}
+		support = map[string]any{"score": round3(ex.Score), "llm_min_score": gate, "answer_type": ex.Type}
+		if ex.Missing != "" {
+			support["missing_term"] = ex.Missing
+		}
+		if ex.Score < gate {
+			text := extractive.NoAnswerText(p.Language)
+			if req.OnDelta != nil {
+				if err := req.OnDelta(text); err != nil {
+					return generated{}, err
+				}
+			}
+			d := map[string]any{"generator": "llm", "model": k.models.ChatModel, "chunks": len(res.Hits),
+				"decision": "abstain", "no_answer": true, "skipped": "below llm_min_score"}
+			for key, v := range support {
+				d[key] = v
+			}
+			return generated{text: text, noAnswer: true, detail: d}, nil
+		}
+	}
 	emitted := 0
 	var onDelta func(string) error
 	if req.OnDelta != nil {
@@ -47,12 +75,16 @@ func (k *KB) answer(ctx context.Context, collection string, p Perception, res se
 	}
 	ans, err := k.llm.Generate(ctx, llm.Input{Question: p.Question, Language: p.Language, History: req.History, Hits: res.Hits, Controls: req.Controls}, onDelta)
 	if err == nil {
+		d := map[string]any{"generator": "llm", "model": k.models.ChatModel, "chunks": len(res.Hits),
+			"citations": len(ans.Citations), "invalid_citations": ans.Invalid, "finish_reason": ans.FinishReason,
+			"no_answer": ans.NoAnswer, "decision": decision(ans.NoAnswer),
+			"prompt_tokens": ans.Usage.PromptTokens, "completion_tokens": ans.Usage.CompletionTokens}
+		for key, v := range support {
+			d[key] = v
+		}
 		return generated{
 			text: ans.Text, citations: ans.Citations, noAnswer: ans.NoAnswer, usage: ans.Usage, calls: 1,
-			finishReason: modelFinish(ans.FinishReason), toolCalls: toolCalls(ans.ToolCalls),
-			detail: map[string]any{"generator": "llm", "model": k.models.ChatModel, "chunks": len(res.Hits),
-				"citations": len(ans.Citations), "invalid_citations": ans.Invalid, "finish_reason": ans.FinishReason,
-				"no_answer": ans.NoAnswer, "prompt_tokens": ans.Usage.PromptTokens, "completion_tokens": ans.Usage.CompletionTokens},
+			finishReason: modelFinish(ans.FinishReason), toolCalls: toolCalls(ans.ToolCalls), detail: d,
 		}, nil
 	}
 	if isCancel(ctx, err) || k.cfg.Generator.Fallback != "extractive" || errors.Is(err, llm.ErrOutputFormat) || req.Controls.NeedsModel() {
@@ -72,14 +104,20 @@ func (k *KB) answer(ctx context.Context, collection string, p Perception, res se
 // bytes already sent) it first sends a paragraph break.
 func (k *KB) extractAnswer(ctx context.Context, collection string, p Perception, res search.Result, req AskRequest, emitted int) (generated, error) {
 	onDelta := req.OnDelta
-	df, total, err := k.lexical.DocFreq(ctx, collection, res.Terms)
+	ans, err := k.extractive(ctx, collection, p, res)
 	if err != nil {
 		return generated{}, err
 	}
-	ans := k.gen.GenerateTerms(p.Language, p.Terms, res.Hits, extractive.Stats{DocFreq: df, Total: total})
 	g := generated{text: ans.Text, citations: ans.Citations, noAnswer: ans.NoAnswer,
 		detail: map[string]any{"generator": "extractive", "sentences_scored": ans.Considered,
-			"best_coverage": round3(ans.BestScore), "min_score": k.cfg.Generator.MinScore, "no_answer": ans.NoAnswer}}
+			"best_coverage": round3(ans.BestScore), "min_score": k.cfg.Generator.MinScore, "no_answer": ans.NoAnswer,
+			"decision": decision(ans.NoAnswer), "score": round3(ans.Score), "answer_type": ans.Type}}
+	if ans.Missing != "" {
+		g.detail["missing_term"] = ans.Missing
+	}
+	if ans.translated {
+		g.detail["answered_from"] = "translation"
+	}
 	if c := req.Controls; c != nil && (c.MaxTokens > 0 || len(c.Stop) > 0) {
 		var cut bool
 		g.text, g.citations, cut = extractive.Limit(g.text, g.citations, c.MaxTokens, c.Stop)
@@ -101,6 +139,48 @@ func (k *KB) extractAnswer(ctx context.Context, collection string, p Perception,
 		}
 	}
 	return g, nil
+}
+
+// decision names the generate step's answer decision in the trace.
+func decision(noAnswer bool) string {
+	if noAnswer {
+		return "abstain"
+	}
+	return "answer"
+}
+
+// extractiveAnswer is the extractive generator's answer and whether it
+// came from the question's translation.
+type extractiveAnswer struct {
+	extractive.Answer
+	translated bool
+}
+
+// extractive runs the extractive generator on the retrieved chunks. With
+// a cross-lingual translation it also answers the translated question and
+// keeps the better-supported answer, so a Chinese question can be
+// answered from an English passage.
+func (k *KB) extractive(ctx context.Context, collection string, p Perception, res search.Result) (extractiveAnswer, error) {
+	terms := res.Terms
+	for _, t := range p.TranslationTerms {
+		terms = append(terms, t.Term)
+	}
+	df, total, err := k.lexical.DocFreq(ctx, collection, terms)
+	if err != nil {
+		return extractiveAnswer{}, err
+	}
+	st := extractive.Stats{DocFreq: df, Total: total}
+	ans := extractiveAnswer{Answer: k.gen.GenerateTerms(p.Question, p.Language, p.Terms, res.Hits, st)}
+	if p.Translation != "" {
+		tr := k.gen.GenerateTerms(p.Translation, otherLanguage(p.Language), p.TranslationTerms, res.Hits, st)
+		if tr.Score > ans.Score {
+			if tr.NoAnswer {
+				tr.Text = extractive.NoAnswerText(p.Language)
+			}
+			ans = extractiveAnswer{Answer: tr, translated: true}
+		}
+	}
+	return ans, nil
 }
 
 // Pieces splits an answer after each citation marker, so a client can

@@ -85,37 +85,49 @@ func (k *KB) Perceive(ctx context.Context, question string, history []schema.Mes
 // question and write alternative phrasings. A failed call is noted and
 // skipped (the rule-based understanding stands); only cancellation fails.
 func (k *KB) understand(ctx context.Context, p *Perception, history []schema.Message) error {
-	note := func(what string, err error) {
-		if p.ModelNotes == nil {
-			p.ModelNotes = map[string]string{}
-		}
-		p.ModelNotes[what] = err.Error()
-		k.fallback(what)
-	}
-	if k.cfg.Retrieval.Rewrite && lastUserMessage(history) != "" {
-		s, u, err := k.query.Rewrite(ctx, p.Question, history)
+	// done records one model call: its tokens, and a failure as a note
+	// (the rule-based understanding stands). It reports whether the call
+	// succeeded; only cancellation is an error.
+	done := func(what string, u model.Usage, err error) (bool, error) {
 		p.Usage, p.ModelCalls = p.Usage.Add(u), p.ModelCalls+1
 		switch {
 		case err != nil && isCancel(ctx, err):
-			return err
+			return false, err
 		case err != nil:
-			note("rewrite", err)
-		default:
+			if p.ModelNotes == nil {
+				p.ModelNotes = map[string]string{}
+			}
+			p.ModelNotes[what] = err.Error()
+			k.fallback(what)
+			return false, nil
+		}
+		return true, nil
+	}
+	if k.cfg.Retrieval.Rewrite && lastUserMessage(history) != "" {
+		s, u, err := k.query.Rewrite(ctx, p.Question, history)
+		if ok, err := done("rewrite", u, err); err != nil {
+			return err
+		} else if ok {
 			p.Standalone, p.Rewritten = s, true
 			p.FollowUp = s != p.Question
 			p.Carried = nil
 			p.Terms = weighted(k.analyzer.Terms(trimParticles(s)))
 		}
 	}
+	if target := otherLanguage(p.Language); k.cfg.Retrieval.CrossLingual && target != "" {
+		tr, u, err := k.query.Translate(ctx, p.Standalone, target)
+		if ok, err := done("translate", u, err); err != nil {
+			return err
+		} else if ok {
+			p.Translation = tr
+			p.TranslationTerms = weighted(k.analyzer.Terms(trimParticles(tr)))
+		}
+	}
 	if n := k.cfg.Retrieval.MultiQuery; n > 0 {
 		qs, u, err := k.query.Expand(ctx, p.Standalone, n)
-		p.Usage, p.ModelCalls = p.Usage.Add(u), p.ModelCalls+1
-		switch {
-		case err != nil && isCancel(ctx, err):
+		if ok, err := done("expand", u, err); err != nil {
 			return err
-		case err != nil:
-			note("expand", err)
-		default:
+		} else if ok {
 			p.Expansions = qs
 		}
 	}
@@ -168,6 +180,10 @@ func (k *KB) AskWith(ctx context.Context, req AskRequest) (schema.Response, erro
 		}
 		if len(p.Expansions) > 0 {
 			pd["expansions"] = p.Expansions
+		}
+		if p.Translation != "" {
+			pd["translation"] = p.Translation
+			pd["translated_by"] = k.models.ChatModel
 		}
 		for what, e := range p.ModelNotes {
 			pd[what+"_error"] = e
@@ -232,6 +248,18 @@ func (k *KB) AskWith(ctx context.Context, req AskRequest) (schema.Response, erro
 		return resp, err
 	}
 	return resp, nil
+}
+
+// otherLanguage is the language a cross-lingual question is translated
+// into: English questions into Chinese and Chinese ones into English.
+func otherLanguage(lang string) string {
+	switch lang {
+	case "en":
+		return "zh"
+	case "zh":
+		return "en"
+	}
+	return ""
 }
 
 func btoi(b bool) int {

@@ -86,7 +86,7 @@ generator: {kind: llm}
 	}})
 	for _, stream := range []bool{false, true} {
 		var pieces []string
-		req := AskRequest{Question: "How many vacation days do new hires get?"}
+		req := AskRequest{Question: "How many days of paid vacation do full-time employees get?"}
 		if stream {
 			req.OnDelta = func(s string) error { pieces = append(pieces, s); return nil }
 		}
@@ -141,7 +141,7 @@ generator: {kind: llm, fallback: %s}
 	var fallbacks []string
 	k.Observe(Observer{Fallback: func(c string) { fallbacks = append(fallbacks, c) }})
 	var pieces []string
-	resp, err := k.AskWith(context.Background(), AskRequest{Question: "How many vacation days do new hires get?", OnDelta: func(s string) error { pieces = append(pieces, s); return nil }})
+	resp, err := k.AskWith(context.Background(), AskRequest{Question: "How many days of paid vacation do full-time employees get?", OnDelta: func(s string) error { pieces = append(pieces, s); return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ generator: {kind: llm, fallback: %s}
 	}
 
 	k2 := openWith(t, parseConfig(t, fmt.Sprintf(yaml, "none")), k.store.Path())
-	_, err = k2.Ask(context.Background(), "", "How many vacation days do new hires get?", nil)
+	_, err = k2.Ask(context.Background(), "", "How many days of paid vacation do full-time employees get?", nil)
 	if err == nil || !strings.Contains(err.Error(), "openai model scripted: HTTP 503: The model is overloaded") {
 		t.Errorf("without fallback: %v", err)
 	}
@@ -165,7 +165,7 @@ func TestQueryRewriteAndExpansion(t *testing.T) {
 	srv.Chat = func(r modeltest.ChatRequest) modeltest.Reply {
 		switch {
 		case strings.Contains(r.Last(), "standalone question"):
-			return modeltest.Reply{Text: "How many vacation days do new hires in Munich get?"}
+			return modeltest.Reply{Text: "How many days of paid vacation do full-time employees in Munich get?"}
 		case r.ResponseFormat != nil:
 			return modeltest.Reply{Text: `{"queries": ["annual leave allowance for new employees"]}`}
 		}
@@ -174,18 +174,18 @@ func TestQueryRewriteAndExpansion(t *testing.T) {
 	cfg := parseConfig(t, `
 models:
   chat: {provider: openai, base_url: `+srv.URL+`/v1, model: scripted}
-generator: {kind: llm}
+generator: {kind: llm, llm_min_score: 0}
 retrieval: {multi_query: 1}
 `)
 	k := openWith(t, cfg, t.TempDir())
 	ingestOK(t, k, quickstartDocs)
-	hist := []schema.Message{{Role: "user", Content: "How many vacation days do new hires get?"}, {Role: "assistant", Content: "Twenty [1]."}}
+	hist := []schema.Message{{Role: "user", Content: "How many days of paid vacation do full-time employees get?"}, {Role: "assistant", Content: "Twenty [1]."}}
 	resp, err := k.Ask(context.Background(), "", "And in Munich?", hist)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := detail(resp, "perceive")
-	if p["standalone"] != "How many vacation days do new hires in Munich get?" || p["rewritten_by"] != "scripted" {
+	if p["standalone"] != "How many days of paid vacation do full-time employees in Munich get?" || p["rewritten_by"] != "scripted" {
 		t.Errorf("perceive step %v", p)
 	}
 	if e, _ := p["expansions"].([]string); len(e) != 1 {
@@ -215,7 +215,7 @@ retrieval: {mode: hybrid}
 	if rep.Embedded == 0 || rep.Embedded != rep.Chunks || calls == 0 {
 		t.Fatalf("embedded %d of %d chunks in %d calls", rep.Embedded, rep.Chunks, calls)
 	}
-	resp, err := k.Ask(context.Background(), "", "How many vacation days do new hires get?", nil)
+	resp, err := k.Ask(context.Background(), "", "How many days of paid vacation do full-time employees get?", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ models:
 	ingestOK(t, k, quickstartDocs)
 	var fallbacks []string
 	k.Observe(Observer{Fallback: func(c string) { fallbacks = append(fallbacks, c) }})
-	resp, err := k.Ask(context.Background(), "", "How many vacation days do new hires get?", nil)
+	resp, err := k.Ask(context.Background(), "", "How many days of paid vacation do full-time employees get?", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ models:
 models:
   rerank: {provider: tei, base_url: `+srv.URL+`, top_n: 3}
 `), k.store.Path())
-	resp, err = k2.Ask(context.Background(), "", "How many vacation days do new hires get?", nil)
+	resp, err = k2.Ask(context.Background(), "", "How many days of paid vacation do full-time employees get?", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

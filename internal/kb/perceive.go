@@ -38,6 +38,11 @@ type Perception struct {
 	// Expansions are alternative phrasings from models.chat
 	// (retrieval.multi_query), retrieved and fused with the question.
 	Expansions []string
+	// Translation is the question in the collection's other language
+	// (retrieval.cross_lingual), written by models.chat; TranslationTerms
+	// are its analysed terms.
+	Translation      string
+	TranslationTerms []schema.QueryTerm
 	// ModelNotes records failed query-understanding calls ("rewrite",
 	// "expand" → error), which were skipped.
 	ModelNotes map[string]string

@@ -13,7 +13,7 @@ import (
 // advancedRetrieval reports whether retrieval goes beyond one lexical
 // list: vectors, multi-query expansions or a reranker.
 func (k *KB) advancedRetrieval(p Perception) bool {
-	return k.cfg.Retrieval.Mode != "lexical" || len(p.Expansions) > 0 || k.models.Reranker != nil
+	return k.cfg.Retrieval.Mode != "lexical" || len(p.Expansions) > 0 || p.Translation != "" || k.models.Reranker != nil
 }
 
 // retrieval is the outcome of the retrieve (and rerank) steps.
@@ -36,11 +36,19 @@ func (k *KB) retrieveFused(ctx context.Context, collection string, p Perception,
 	rc := k.cfg.Retrieval
 	cand := max(rc.Candidates, topK)
 	queries := append([]string{p.Standalone}, p.Expansions...)
+	translated := -1
+	if p.Translation != "" {
+		translated = len(queries)
+		queries = append(queries, p.Translation)
+	}
 	var lists []search.RankedList
 	rows := map[string]int64{}
 	name := func(kind string, i int) string {
-		if i == 0 {
+		switch i {
+		case 0:
 			return kind
+		case translated:
+			return kind + ":translated"
 		}
 		return kind + ":q" + strconv.Itoa(i+1)
 	}
@@ -49,7 +57,10 @@ func (k *KB) retrieveFused(ctx context.Context, collection string, p Perception,
 	if rc.Mode != "vector" {
 		for i, q := range queries {
 			qt := p.Terms
-			if i > 0 {
+			switch {
+			case i == translated:
+				qt = p.TranslationTerms
+			case i > 0:
 				qt = weighted(k.analyzer.Terms(q))
 			}
 			res, rws, err := k.lexical.RetrieveTermsRows(ctx, collection, qt, cand)
@@ -92,6 +103,10 @@ func (k *KB) retrieveFused(ctx context.Context, collection string, p Perception,
 	out.detail["weights"] = map[string]float64{"lexical": rc.Weights.Lexical, "vector": rc.Weights.Vector}
 	if len(p.Expansions) > 0 {
 		out.detail["queries"] = queries
+	}
+	if translated >= 0 {
+		out.detail["translation"] = p.Translation
+		out.detail["fusion"] = "rrf"
 	}
 	if rc.MMRLambda > 0 && k.vectors != nil {
 		fused = search.MMR(fused, len(fused), rc.MMRLambda, func(h schema.Hit) []float32 {

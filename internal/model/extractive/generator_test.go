@@ -136,7 +136,7 @@ func checkFaithful(t *testing.T, ans Answer, hits []schema.Hit) {
 
 func TestSourceOrderAndOffsets(t *testing.T) {
 	a := analyzer(t)
-	body := "The badge office opens at eight. Lost badges cost twenty dollars to replace. The badge office closes at five."
+	body := "The badge office opens at eight. The badge office closes at five. Lost badges cost twenty dollars to replace."
 	h := hit("d1", "badges.txt", body, 1000, 5)
 	g := New(a, Options{MaxSentences: 3, MinScore: 0.3})
 	ans := g.Generate("When does the badge office open and close?", []schema.Hit{h}, stats(a, []schema.Hit{h}, 50))

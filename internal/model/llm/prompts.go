@@ -34,6 +34,11 @@ const (
 Conversation:
 {{.History}}
 Last question: {{.Question}}`
+	// TranslatePrompt's fields: .Question and .Language (the target
+	// language's English name).
+	TranslatePrompt = `Translate this question into {{.Language}} for a search in documents written in {{.Language}}. Keep names, numbers and technical terms. Reply with the translated question only.
+
+Question: {{.Question}}`
 	// ExpandPrompt's fields: .Question and .N.
 	ExpandPrompt = `Write {{.N}} different search queries that would find passages answering this question. Keep its language. Reply with a JSON object {"queries": ["...", ...]}.
 

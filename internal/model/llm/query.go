@@ -115,3 +115,32 @@ func parseQueries(s string) ([]string, error) {
 	}
 	return nil, fmt.Errorf("want a JSON object {\"queries\": [...]}, got %.200q", s)
 }
+
+// languageNames are the languages Translate writes, by code.
+var languageNames = map[string]string{"en": "English", "zh": "Simplified Chinese"}
+
+// Translate returns question translated into the language lang ("en" or
+// "zh").
+func (q *Query) Translate(ctx context.Context, question, lang string) (string, model.Usage, error) {
+	name, ok := languageNames[lang]
+	if !ok {
+		return "", model.Usage{}, fmt.Errorf("translate question: unsupported language %q", lang)
+	}
+	t, err := parse("translate", TranslatePrompt)
+	if err != nil {
+		return "", model.Usage{}, err
+	}
+	prompt, err := render(t, struct{ Question, Language string }{question, name})
+	if err != nil {
+		return "", model.Usage{}, err
+	}
+	resp, err := q.chat.Chat(ctx, model.ChatRequest{Messages: []model.Message{{Role: "user", Content: prompt}}, MaxTokens: 200, Temperature: &zero})
+	if err != nil {
+		return "", resp.Usage, fmt.Errorf("translate question: %w", err)
+	}
+	out := strings.Trim(strings.TrimSpace(resp.Message.Content), "\"“”")
+	if out == "" {
+		return "", resp.Usage, fmt.Errorf("translate question: the model returned nothing")
+	}
+	return out, resp.Usage, nil
+}

@@ -1,0 +1,74 @@
+package extractive
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+var (
+	// Bylines and document furniture: "Owner: People Team", "Version 4.2",
+	// "Last updated …", "Page 3 of 9", "Skip to main content".
+	furnitureRE = regexp.MustCompile(`(?i)^\W*((policy |document )?owner\s*:|maintained by\b|written by\b|authors?\s*:|last (updated|revised|reviewed)\b|applies to\s*:|effective date\b|version \d|page \d+( of \d+)?\W*$|(table of )?contents\W*$|skip to (main )?content|copyright\b|©|all rights reserved)|^\W*(负责人|维护部门|作者|发布日期|更新日期|最后更新|版本|目录|第\s*\d+\s*页|适用范围|版权所有)\s*[:：]?`)
+	// Table-of-contents lines: dot leaders or a trailing page number.
+	tocRE = regexp.MustCompile(`\.{4,}|…{2,}|·{4,}|\s\d{1,3}\s*$`)
+	// A section number opening a line.
+	numberedRE = regexp.MustCompile(`^(\d+(\.\d+)*\.?|[一二三四五六七八九十]+、)\s*\S`)
+	// Separators that join the parts of a header or navigation trail.
+	separatorRE = regexp.MustCompile(`\s[·|›»>/]\s|\s[·|›»]$|^[·|›»]\s`)
+)
+
+// quotable reports whether a sentence can stand as an answer. Headings,
+// questions (FAQ prompts), bylines, navigation trails, table-of-contents
+// lines and other page furniture are context, never answers.
+func quotable(sent string, headings []string, title string) bool {
+	s := strings.TrimSpace(sent)
+	for _, h := range headings {
+		if strings.TrimSpace(h) == s {
+			return false
+		}
+	}
+	if title != "" && strings.TrimSpace(title) == s {
+		return false
+	}
+	r, _ := utf8.DecodeLastRuneInString(s)
+	if r == '?' || r == '？' {
+		return false
+	}
+	if furnitureRE.MatchString(s) || tocRE.MatchString(s) {
+		return false
+	}
+	if len(separatorRE.FindAllStringIndex(s, -1)) >= 1 && !endsSentence(s) {
+		return false
+	}
+	// A numbered heading the loader did not mark ("5.2 Client meals").
+	if numberedRE.MatchString(s) && !endsSentence(s) {
+		return false
+	}
+	// Too short to state anything: a label, a table cell, a menu item.
+	words, han := 0, 0
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		for _, c := range f {
+			if c >= 0x2E80 {
+				han++
+			}
+		}
+		words++
+	}
+	if han >= 6 {
+		return true
+	}
+	return words >= 4 || (words >= 2 && endsSentence(s))
+}
+
+// endsSentence reports whether s ends like a sentence, not a label.
+func endsSentence(s string) bool {
+	s = strings.TrimRight(s, `"'”’)）」』*_ `)
+	r, _ := utf8.DecodeLastRuneInString(s)
+	switch r {
+	case '.', '!', '。', '！', '；', ';', '…':
+		return true
+	}
+	return false
+}
