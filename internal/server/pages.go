@@ -58,7 +58,7 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badRequest("n", "page must be N.png with N ≥ 1, got %q", r.PathValue("n")))
 		return
 	}
-	info, err := s.documentInfo(r, id)
+	info, err := s.documentInfo(r, "id", id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -77,6 +77,7 @@ type Server struct {
 	keys     *keyring
 	// limiter is nil when rate limiting is off.
 	limiter *limiter
+	authLog authLog
 }
 
 // New returns the API handler.
@@ -258,7 +259,7 @@ func (s *Server) knownCollection(r *http.Request, field, name string) error {
 		return err
 	}
 	if _, ok := cols[name]; !ok {
-		return &apiError{status: http.StatusNotFound, Type: "not_found", Field: field, Message: fmt.Sprintf("collection %q does not exist", name)}
+		return noCollection(field, name)
 	}
 	return nil
 }
