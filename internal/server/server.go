@@ -138,7 +138,7 @@ func New(k KnowledgeBase, o Options) *Server {
 	s.v1("POST /v1/feedback", scopeChat, s.feedback)
 	s.registerOpenAI()
 	s.registerUI()
-	s.handler = telemetry.TracingMiddleware(telemetry.RequestIDMiddleware(s.cors(s.recoverer(s.mux))))
+	s.handler = telemetry.TracingMiddleware(telemetry.RequestIDMiddleware(s.localGuard(s.cors(s.recoverer(s.mux)))))
 	return s
 }
 

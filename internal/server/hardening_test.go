@@ -1,0 +1,228 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ragline/ragline/internal/config"
+	"github.com/ragline/ragline/internal/kb"
+	"github.com/ragline/ragline/internal/telemetry"
+)
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// hardenedServer serves a small knowledge base with cfg (config.Default
+// when nil) and returns the server and its log.
+func hardenedServer(t *testing.T, mod func(*config.Config)) (*httptest.Server, *kb.KB, *syncBuffer) {
+	t.Helper()
+	cfg := config.Default()
+	if mod != nil {
+		mod(cfg)
+	}
+	k, err := kb.Open(context.Background(), cfg, t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close() })
+	docs := t.TempDir()
+	if err := os.WriteFile(filepath.Join(docs, "parking.md"), []byte("# Parking\n\nParking is free for employees on level two.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Ingest(context.Background(), "", []string{docs}, nil); err != nil {
+		t.Fatal(err)
+	}
+	log := &syncBuffer{}
+	srv := httptest.NewServer(New(k, Options{Config: cfg, Metrics: telemetry.New(),
+		Logger: slog.New(slog.NewTextHandler(log, nil))}))
+	t.Cleanup(srv.Close)
+	return srv, k, log
+}
+
+// rawDo sends a request with the given headers (Host included) and
+// returns its status and body.
+func rawDo(t *testing.T, method, url string, header map[string]string, body string) (int, string) {
+	t.Helper()
+	var rd *strings.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	var req *http.Request
+	var err error
+	if rd != nil {
+		req, err = http.NewRequest(method, url, rd)
+	} else {
+		req, err = http.NewRequest(method, url, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	return resp.StatusCode, b.String()
+}
+
+// TestOpenModeLocalOnly reproduces a web page on another loopback port
+// writing to an open-mode server, and a DNS-rebinding page reading from
+// it: both are refused, while the server's own pages, command-line
+// clients and configured CORS origins keep working.
+func TestOpenModeLocalOnly(t *testing.T) {
+	srv, k, _ := hardenedServer(t, func(c *config.Config) {
+		c.Server.CORS.AllowedOrigins = []string{"http://app.localhost:5173"}
+	})
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	chat := `{"message":"Is parking free?"}`
+	json := map[string]string{"Content-Type": "application/json"}
+	with := func(extra map[string]string) map[string]string {
+		out := map[string]string{"Content-Type": "application/json"}
+		for k, v := range extra {
+			out[k] = v
+		}
+		return out
+	}
+	cases := []struct {
+		name         string
+		method, path string
+		header       map[string]string
+		body         string
+		code         int
+		typ          string
+	}{
+		{"command-line client", "POST", "/v1/chat", json, chat, 200, ""},
+		{"localhost by name", "GET", "/v1/collections", map[string]string{"Host": "localhost:" + port}, "", 200, ""},
+		{"IPv6 loopback", "GET", "/v1/collections", map[string]string{"Host": "[::1]:" + port}, "", 200, ""},
+		{"rebound host name", "GET", "/v1/collections", map[string]string{"Host": "attacker.example:" + port}, "", 403, "forbidden_host"},
+		{"rebound host, health check", "GET", "/healthz", map[string]string{"Host": "10.1.2.3:" + port}, "", 200, ""},
+		{"same origin", "POST", "/v1/chat", with(map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": srv.URL}), chat, 200, ""},
+		{"other loopback port", "POST", "/v1/chat", with(map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "http://127.0.0.1:1"}), chat, 403, "cross_origin"},
+		{"cross-site", "POST", "/v1/chat", with(map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}), chat, 403, "cross_origin"},
+		{"Origin alone", "POST", "/v1/chat", with(map[string]string{"Origin": "http://127.0.0.1:1"}), chat, 403, "cross_origin"},
+		{"cross-site delete", "DELETE", "/v1/sessions/abcdefgh", map[string]string{"Sec-Fetch-Site": "cross-site"}, "", 403, "cross_origin"},
+		{"cross-site read", "GET", "/v1/collections", map[string]string{"Sec-Fetch-Site": "cross-site"}, "", 200, ""},
+		{"CORS origin", "POST", "/v1/chat", with(map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "http://app.localhost:5173"}), chat, 200, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, body := rawDo(t, c.method, srv.URL+c.path, c.header, c.body)
+			if code != c.code || (c.typ != "" && !strings.Contains(body, `"type":"`+c.typ+`"`)) {
+				t.Errorf("%d %s, want %d %s", code, body, c.code, c.typ)
+			}
+		})
+	}
+
+	// The upload of the attack, as a no-cors fetch sends it: refused, and
+	// nothing reaches the knowledge base.
+	ctype, body := multipartBody(t, map[string][]byte{"planted.md": []byte("# Planted\n\nPlanted text.\n")})
+	code, out := rawDo(t, "POST", srv.URL+"/v1/collections/default/documents",
+		map[string]string{"Content-Type": ctype, "Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "no-cors", "Origin": "http://127.0.0.1:1"}, body.String())
+	if code != http.StatusForbidden {
+		t.Errorf("cross-site upload: %d %s", code, out)
+	}
+	if docs, err := k.Documents(context.Background(), "default"); err != nil || len(docs) != 1 {
+		t.Errorf("documents after the refused upload: %v %v", docs, err)
+	}
+}
+
+// TestOpenModeGuardOffWithKeys checks that the Host list binds open mode
+// only: with keys, any host name is served (the key is the guard).
+func TestOpenModeGuardOffWithKeys(t *testing.T) {
+	srv, _, _ := hardenedServer(t, func(c *config.Config) { c.Server.APIKey = config.NewSecret(legacyKey) })
+	code, body := rawDo(t, "GET", srv.URL+"/v1/collections", map[string]string{"Host": "ragline.internal.example", "Authorization": "Bearer " + legacyKey}, "")
+	if code != http.StatusOK {
+		t.Errorf("keyed server, other host: %d %s", code, body)
+	}
+}
+
+// TestAuthFailuresCounted reproduces failed authentications going
+// unrecorded: each is counted by reason in ragline_auth_failures_total
+// and logged without the key or its hash.
+func TestAuthFailuresCounted(t *testing.T) {
+	srv, _, log := hardenedServer(t, func(c *config.Config) {
+		c.Server.Keys = []config.APIKey{{Name: "loader", Hash: HashKey(loaderKey), Scopes: []string{"ingest"}}}
+	})
+	wrong := "rl_wrong-key-material-0123456789abcdef"
+	chat := `{"message":"Is parking free?"}`
+	for _, h := range []map[string]string{
+		{"Content-Type": "application/json"},
+		{"Content-Type": "application/json", "Authorization": "Bearer " + wrong},
+		{"Content-Type": "application/json", "X-API-Key": wrong},
+		{"Content-Type": "application/json", "Authorization": "Bearer " + loaderKey},
+	} {
+		if code, body := rawDo(t, "POST", srv.URL+"/v1/chat", h, chat); code != 401 && code != 403 {
+			t.Fatalf("%v: %d %s", h, code, body)
+		}
+	}
+	m := scrape(t, srv.URL)
+	for _, want := range []string{
+		`ragline_auth_failures_total{reason="missing"} 1`,
+		`ragline_auth_failures_total{reason="invalid"} 2`,
+		`ragline_auth_failures_total{reason="insufficient_scope"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	logged := log.String()
+	if !strings.Contains(logged, "authentication failed") || !strings.Contains(logged, "reason=missing") {
+		t.Errorf("no record of the first failure:\n%s", logged)
+	}
+	for _, secret := range []string{wrong, loaderKey, HashKey(wrong), HashKey(loaderKey)[7:], "rl_wrong"} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("the log holds key material %q:\n%s", secret, logged)
+		}
+	}
+}
+
+// TestAuthLogRateLimited checks that a flood of failures writes one
+// record a second, the next one saying how many went unlogged.
+func TestAuthLogRateLimited(t *testing.T) {
+	var l authLog
+	t0 := time.Unix(1000, 0)
+	if ok, n := l.allow(t0); !ok || n != 0 {
+		t.Fatalf("first: %v %d", ok, n)
+	}
+	for i := range 50 {
+		if ok, _ := l.allow(t0.Add(time.Duration(i) * 10 * time.Millisecond)); ok {
+			t.Fatalf("failure %d within the second was logged", i)
+		}
+	}
+	if ok, n := l.allow(t0.Add(authLogInterval)); !ok || n != 50 {
+		t.Errorf("after a second: %v, %d unlogged, want 50", ok, n)
+	}
+}
