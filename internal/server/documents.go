@@ -147,7 +147,7 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &apiError{status: http.StatusUnsupportedMediaType, Type: "unsupported_media_type", Message: "want multipart/form-data with one or more files"})
 		return
 	}
-	dir, err := os.MkdirTemp("", "ragline-upload-")
+	dir, err := uploadDir("")
 	if err != nil {
 		s.writeError(w, r, err)
 		return

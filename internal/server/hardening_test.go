@@ -3,10 +3,12 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -224,5 +226,62 @@ func TestAuthLogRateLimited(t *testing.T) {
 	}
 	if ok, n := l.allow(t0.Add(authLogInterval)); !ok || n != 50 {
 		t.Errorf("after a second: %v, %d unlogged, want 50", ok, n)
+	}
+}
+
+// TestRemoveStaleUploads reproduces upload directories (holding document
+// contents) surviving a kill -9: at start they are removed, except those
+// of ragline processes still running.
+func TestRemoveStaleUploads(t *testing.T) {
+	tmp := t.TempDir()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string, age time.Duration) string {
+		dir := filepath.Join(tmp, name)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "salaries.md"), []byte("confidential"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if age > 0 {
+			old := time.Now().Add(-age)
+			if err := os.Chtimes(dir, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	gone := []string{
+		mk(fmt.Sprintf("ragline-upload-%d-1234", dead.Process.Pid), 0),
+		mk(fmt.Sprintf("ragline-upload-%d-5678", os.Getpid()), 0),
+		mk("ragline-upload-123456789", 2*time.Hour),
+	}
+	kept := []string{
+		mk(fmt.Sprintf("ragline-upload-%d-9999", os.Getppid()), 0),
+		mk("ragline-upload-987654321", 0),
+		mk("unrelated-dir", 3*time.Hour),
+	}
+	n, err := RemoveStaleUploads(tmp)
+	if err != nil || n != len(gone) {
+		t.Errorf("removed %d, %v; want %d", n, err, len(gone))
+	}
+	for _, d := range gone {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("%s survived: %v", d, err)
+		}
+	}
+	for _, d := range kept {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s removed: %v", d, err)
+		}
+	}
+	// An upload's own directory names this process, so a later start can
+	// tell it from a live one.
+	dir, err := uploadDir(tmp)
+	if err != nil || !strings.HasPrefix(filepath.Base(dir), fmt.Sprintf("ragline-upload-%d-", os.Getpid())) {
+		t.Errorf("upload directory %s %v", dir, err)
 	}
 }
