@@ -4,19 +4,23 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/kb"
+	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/telemetry"
 )
 
@@ -283,5 +287,64 @@ func TestRemoveStaleUploads(t *testing.T) {
 	dir, err := uploadDir(tmp)
 	if err != nil || !strings.HasPrefix(filepath.Base(dir), fmt.Sprintf("ragline-upload-%d-", os.Getpid())) {
 		t.Errorf("upload directory %s %v", dir, err)
+	}
+}
+
+// slowAgent streams a piece of answer every 50 ms until its context
+// ends: an answer that takes longer than the connection may stay open.
+type slowAgent struct{}
+
+func (slowAgent) Run(ctx context.Context, req agent.Request) (schema.Response, error) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return schema.Response{}, ctx.Err()
+		case <-tick.C:
+			if err := req.OnDelta("more "); err != nil {
+				return schema.Response{}, err
+			}
+		}
+	}
+}
+
+// TestStreamCutByWriteTimeout reproduces a stream cut by
+// server.write_timeout ending without a done or error event and counted
+// as a success: it now ends with an error event of type timeout, and the
+// metrics record 504.
+func TestStreamCutByWriteTimeout(t *testing.T) {
+	cfg := config.Default()
+	cfg.Server.WriteTimeout = config.Duration(time.Second)
+	k, err := kb.Open(context.Background(), cfg, t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	h := New(k, Options{Config: cfg, Agent: slowAgent{}})
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() { served <- ListenAndServe(ctx, "127.0.0.1:0", h, cfg, func(a string) { addr <- a }) }()
+	defer func() { cancel(); <-served }()
+	base := "http://" + <-addr
+
+	resp, err := http.Post(base+"/v1/chat", "application/json", strings.NewReader(`{"message":"Tell me everything.","stream":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body) // a cut connection ends the body early
+	resp.Body.Close()
+	events := regexp.MustCompile(`(?m)^event: (\w+)$`).FindAllStringSubmatch(string(body), -1)
+	if len(events) < 2 || events[0][1] != "delta" {
+		t.Fatalf("stream: %.300s", body)
+	}
+	last := events[len(events)-1][1]
+	if last != "error" || !strings.Contains(string(body), `"type":"timeout"`) {
+		t.Errorf("the stream ended with %q, want an error event of type timeout:\n…%s", last, body[max(0, len(body)-300):])
+	}
+	m := scrape(t, base)
+	if !strings.Contains(m, `ragline_http_requests_total{code="504",method="POST",route="POST /v1/chat"} 1`) {
+		t.Errorf("the cut stream was not counted as an error:\n%s", grepLines(m, "ragline_http_requests_total"))
 	}
 }
