@@ -348,3 +348,39 @@ func TestStreamCutByWriteTimeout(t *testing.T) {
 		t.Errorf("the cut stream was not counted as an error:\n%s", grepLines(m, "ragline_http_requests_total"))
 	}
 }
+
+// TestSnapshotServedReadOnly serves a snapshot opened without
+// --read-only: uploads and deletes get 409 read_only.
+func TestSnapshotServedReadOnly(t *testing.T) {
+	_, live, _ := hardenedServer(t, nil)
+	snap := filepath.Join(t.TempDir(), "kb.ragline")
+	if _, err := live.Snapshot(context.Background(), snap); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	k, err := kb.Open(context.Background(), cfg, snap, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	docs, err := k.Documents(context.Background(), "default")
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("snapshot documents: %v %v", docs, err)
+	}
+	srv := httptest.NewServer(New(k, Options{Config: cfg}))
+	defer srv.Close()
+	ctype, body := multipartBody(t, map[string][]byte{"new.md": []byte("# New\n\nNew text.\n")})
+	for _, c := range []struct {
+		method, path string
+		header       map[string]string
+		body         string
+	}{
+		{"POST", "/v1/collections/default/documents", map[string]string{"Content-Type": ctype}, body.String()},
+		{"DELETE", "/v1/documents/" + docs[0].ID, nil, ""},
+	} {
+		code, out := rawDo(t, c.method, srv.URL+c.path, c.header, c.body)
+		if code != http.StatusConflict || !strings.Contains(out, `"type":"read_only"`) {
+			t.Errorf("%s %s: %d %s, want 409 read_only", c.method, c.path, code, out)
+		}
+	}
+}
