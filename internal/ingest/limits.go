@@ -5,12 +5,12 @@ import "time"
 // Default limits, chosen so that a normal office document or web page is
 // never refused while a hostile or runaway input is stopped early.
 const (
-	DefaultMaxFileSize int64 = 64 << 20
-	DefaultMaxPages          = 2000
-	DefaultMaxChars          = 20_000_000
-	DefaultMaxPageObjects    = 100_000
-	DefaultMaxPageChars      = 200_000
-	DefaultMaxPDFTime        = 3 * time.Minute
+	DefaultMaxFileSize    int64 = 64 << 20
+	DefaultMaxPages             = 2000
+	DefaultMaxChars             = 20_000_000
+	DefaultMaxPageObjects       = 100_000
+	DefaultMaxPageChars         = 200_000
+	DefaultMaxPDFTime           = 3 * time.Minute
 )
 
 // Limits bound the work spent on one file. A field that is zero or
