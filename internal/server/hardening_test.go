@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image/png"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/config"
+	"github.com/ragline/ragline/internal/ingest"
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/telemetry"
@@ -381,6 +383,75 @@ func TestSnapshotServedReadOnly(t *testing.T) {
 		code, out := rawDo(t, c.method, srv.URL+c.path, c.header, c.body)
 		if code != http.StatusConflict || !strings.Contains(out, `"type":"read_only"`) {
 			t.Errorf("%s %s: %d %s, want 409 read_only", c.method, c.path, code, out)
+		}
+	}
+}
+
+// hugePagePDF is a PDF of one 14400 × 14400 point page (200 inches
+// square, the largest plain PDF page) with a line of text: a few hundred
+// bytes that once took gigabytes to render.
+func hugePagePDF() []byte {
+	content := "BT /F1 400 Tf 100 7000 Td (Vast page) Tj ET"
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14400 14400] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n")
+	var offsets []int
+	for i, o := range objs {
+		offsets = append(offsets, b.Len())
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}
+
+// TestHugePageImage reproduces page images of a huge page exhausting
+// memory (default resolution) or failing with 500 (?dpi=200): the page
+// is rendered at a resolution that keeps it within 16 Mpx, which the
+// X-Ragline-DPI header reports.
+func TestHugePageImage(t *testing.T) {
+	srv, k, _ := hardenedServer(t, nil)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "vast.pdf"), hugePagePDF(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := k.Ingest(context.Background(), "", []string{dir}, nil); err != nil || rep.Failed > 0 {
+		t.Fatalf("ingest: %+v %v", rep, err)
+	}
+	var id string
+	docs, _ := k.Documents(context.Background(), "default")
+	for _, d := range docs {
+		if d.Type == "pdf" {
+			id = d.ID
+		}
+	}
+	for _, q := range []string{"", "?dpi=200"} {
+		resp, err := http.Get(srv.URL + "/v1/documents/" + id + "/pages/1.png" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("page%s: %d %s", q, resp.StatusCode, body)
+			continue
+		}
+		img, err := png.DecodeConfig(bytes.NewReader(body))
+		if err != nil || img.Width*img.Height > ingest.MaxPagePixels {
+			t.Errorf("page%s: %dx%d %v", q, img.Width, img.Height, err)
+		}
+		if dpi := resp.Header.Get("X-Ragline-DPI"); dpi != "20" {
+			t.Errorf("page%s rendered at %q dpi, want 20", q, dpi)
 		}
 	}
 }

@@ -158,10 +158,6 @@ func (s *Server) invokeTool(w http.ResponseWriter, r *http.Request, name string,
 	// collections the caller's key may use, like every other route and
 	// like the agent's own tool calls.
 	if coll, ok := tool.Collection(name, input); ok {
-		if err := s.knownCollection(r, "input.collection", coll); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
 		if err := s.allowCollection(r, "input.collection", coll); err != nil {
 			s.writeError(w, r, err)
 			return
