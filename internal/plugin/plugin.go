@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -55,6 +56,9 @@ type Plugin struct {
 	root *os.Root
 	// slots bounds the calls running at once.
 	slots chan struct{}
+	// running counts modules still running, which may outlive their call
+	// by the moment wazero takes to stop them; Close waits for them.
+	running sync.WaitGroup
 }
 
 // Load compiles a plugin's module in a runtime of its own, capped at the
@@ -108,8 +112,10 @@ func Load(ctx context.Context, cfg config.PluginConfig, o Options) (*Plugin, err
 // Spec implements tool.Tool.
 func (p *Plugin) Spec() tool.Spec { return p.spec }
 
-// Close releases the runtime and its compiled module.
+// Close releases the runtime and its compiled module, once the modules
+// of calls that ended at their deadline have stopped.
 func (p *Plugin) Close(ctx context.Context) error {
+	p.running.Wait()
 	if p.root != nil {
 		_ = p.root.Close()
 	}
@@ -152,7 +158,9 @@ func (p *Plugin) Call(ctx context.Context, args json.RawMessage) (json.RawMessag
 		mc = mc.WithFSConfig(wazero.NewFSConfig().WithFSMount(p.root.FS(), "/data"))
 	}
 	done := make(chan error, 1)
+	p.running.Add(1)
 	go func() {
+		defer p.running.Done()
 		defer func() { <-p.slots }()
 		mod, err := p.rt.InstantiateModule(ctx, p.compiled, mc)
 		if mod != nil {
