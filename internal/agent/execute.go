@@ -47,6 +47,11 @@ func (a *Agent) retrieve(ctx context.Context, req Request, p Perception, collect
 // a chat model, by the model phrasing it.
 func (a *Agent) runTool(ctx context.Context, tr *tracer, req Request, p Perception, d Decision) (schema.Response, error) {
 	start := time.Now()
+	args, err := guardToolCall(req, d.Tool, d.Arguments, d.Collection)
+	if err != nil {
+		return schema.Response{}, err
+	}
+	d.Arguments = args
 	out, err := a.tools.Call(ctx, d.Tool, d.Arguments)
 	detail := map[string]any{"tool": d.Tool, "arguments": tool.Redact(d.Arguments), "outcome": tool.OutcomeOf(err), "rule": d.Rule}
 	if err != nil {

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/ragline/ragline/internal/model"
@@ -80,7 +81,13 @@ func (a *Agent) loop(ctx context.Context, tr *tracer, req Request, p Perception)
 			if c.Name == "search_documents" {
 				c.Arguments = pinCollection(c.Arguments, req.Collection)
 			}
-			out, err := a.tools.CallAllowed(ctx, allowed, c.Name, json.RawMessage(c.Arguments))
+			var out json.RawMessage
+			args, err := guardToolCall(req, c.Name, json.RawMessage(c.Arguments), req.Collection)
+			if err == nil {
+				out, err = a.tools.CallAllowed(ctx, allowed, c.Name, args)
+			} else {
+				err = fmt.Errorf("%w: %w", tool.ErrDenied, err)
+			}
 			detail := map[string]any{"tool": c.Name, "by": "model", "arguments": tool.Redact(json.RawMessage(c.Arguments)), "outcome": tool.OutcomeOf(err)}
 			var content string
 			if err != nil {

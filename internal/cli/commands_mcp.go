@@ -100,7 +100,7 @@ func (a *app) serveMCPHTTP(ctx context.Context, srv *sdk.Server, cfg *config.Con
 	if err != nil {
 		return failErr(err)
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs := mcp.HTTPServer(mux, cfg.Server)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(a.stderr, "ragline: MCP on http://%s/mcp\n", ln.Addr())

@@ -38,6 +38,7 @@ func Default() *Config {
 			WriteTimeout:   Duration(120 * time.Second),
 			IdleTimeout:    Duration(120 * time.Second),
 			GracePeriod:    Duration(20 * time.Second),
+			AllowedHosts:   []string{"localhost", "127.0.0.1", "::1"},
 		},
 		Sessions:  SessionsConfig{TTL: Duration(24 * time.Hour), MaxTurns: 200, HistoryTurns: 10, Timeout: Duration(800 * time.Millisecond)},
 		Telemetry: TelemetryConfig{ServiceName: "ragline", SampleRatio: 1},

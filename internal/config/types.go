@@ -171,6 +171,10 @@ type ServerConfig struct {
 	RateLimit RateLimitConfig `yaml:"rate_limit" json:"rate_limit"`
 	// CORS lists the browser origins allowed to call the API.
 	CORS CORSConfig `yaml:"cors" json:"cors"`
+	// AllowedHosts are the Host names (no port) served in open local mode,
+	// where no key is configured; "*" serves any. Requests naming another
+	// host, as a DNS-rebinding page would, get 403.
+	AllowedHosts []string `yaml:"allowed_hosts" json:"allowed_hosts,omitempty"`
 }
 
 // APIKey is one API key: its hash, what it may do and where.

@@ -152,6 +152,10 @@ type PluginConfig struct {
 	// Hosts are the hosts the plugin may reach through the host function
 	// ragline.http_get; nothing else leaves the sandbox.
 	Hosts []string `yaml:"hosts" json:"hosts,omitempty"`
+	// MaxConcurrent caps the plugin's calls running at once (each holds
+	// up to memory_limit); a call beyond it waits for a slot within its
+	// deadline.
+	MaxConcurrent int `yaml:"max_concurrent" json:"max_concurrent"`
 }
 
 // MCPConfig lists Model Context Protocol servers whose tools are imported.

@@ -26,6 +26,7 @@ const (
 	DefaultPluginTimeout   = 2 * time.Second
 	DefaultPluginMemory    = 64 << 20
 	DefaultPluginMaxOutput = 1 << 20
+	DefaultPluginCalls     = 4
 	DefaultMCPTimeout      = 30 * time.Second
 )
 
@@ -63,6 +64,9 @@ func (c *Config) resolveAgent(dir string) {
 		}
 		if p.MaxOutput == 0 {
 			p.MaxOutput = DefaultPluginMaxOutput
+		}
+		if p.MaxConcurrent == 0 {
+			p.MaxConcurrent = DefaultPluginCalls
 		}
 		if p.Risk == "" {
 			p.Risk = "medium"
@@ -225,6 +229,9 @@ func (c *Config) validateAgent(add func(field, format string, args ...any)) {
 		}
 		if p.MaxOutput < 1 {
 			add(f+".max_output", "must be ≥ 1B")
+		}
+		if p.MaxConcurrent < 1 {
+			add(f+".max_concurrent", "must be ≥ 1")
 		}
 		oneOf(add, f+".risk", p.Risk, "low", "medium", "high")
 		for j, h := range p.Hosts {

@@ -1,11 +1,16 @@
 package ingest
 
+import "time"
+
 // Default limits, chosen so that a normal office document or web page is
 // never refused while a hostile or runaway input is stopped early.
 const (
-	DefaultMaxFileSize int64 = 64 << 20
-	DefaultMaxPages          = 2000
-	DefaultMaxChars          = 20_000_000
+	DefaultMaxFileSize    int64 = 64 << 20
+	DefaultMaxPages             = 2000
+	DefaultMaxChars             = 20_000_000
+	DefaultMaxPageObjects       = 100_000
+	DefaultMaxPageChars         = 200_000
+	DefaultMaxPDFTime           = 3 * time.Minute
 )
 
 // Limits bound the work spent on one file. A field that is zero or
@@ -19,6 +24,14 @@ type Limits struct {
 	// MaxChars is the largest number of characters (Unicode code points)
 	// extracted into one document.
 	MaxChars int
+	// MaxPageObjects is the largest number of content objects (text runs,
+	// paths, images) on one PDF page; each costs the PDF engine memory
+	// before any text comes out.
+	MaxPageObjects int
+	// MaxPageChars is the largest number of characters on one PDF page.
+	MaxPageChars int
+	// MaxPDFTime bounds the extraction of one PDF file.
+	MaxPDFTime time.Duration
 }
 
 // DefaultLimits returns the limits used when the caller has no opinion:
@@ -28,6 +41,10 @@ func DefaultLimits() Limits {
 		MaxFileSize: DefaultMaxFileSize,
 		MaxPages:    DefaultMaxPages,
 		MaxChars:    DefaultMaxChars,
+
+		MaxPageObjects: DefaultMaxPageObjects,
+		MaxPageChars:   DefaultMaxPageChars,
+		MaxPDFTime:     DefaultMaxPDFTime,
 	}
 }
 
@@ -42,6 +59,15 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxChars <= 0 {
 		l.MaxChars = d.MaxChars
+	}
+	if l.MaxPageObjects <= 0 {
+		l.MaxPageObjects = d.MaxPageObjects
+	}
+	if l.MaxPageChars <= 0 {
+		l.MaxPageChars = d.MaxPageChars
+	}
+	if l.MaxPDFTime <= 0 {
+		l.MaxPDFTime = d.MaxPDFTime
 	}
 	return l
 }

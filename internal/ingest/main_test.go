@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -11,6 +12,10 @@ import (
 // TestMain releases the PDF runtime after the tests and then checks that
 // no goroutine outlives them.
 func TestMain(m *testing.M) {
+	if job, file, ok := strings.Cut(os.Getenv(childEnv), ":"); ok {
+		runPDFChild(job, file)
+		os.Exit(0)
+	}
 	code := m.Run()
 	if err := closePDFium(); err != nil {
 		fmt.Fprintln(os.Stderr, "closing pdfium:", err)

@@ -8,8 +8,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -24,9 +26,27 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
-// pdfMemoryPages caps the WebAssembly memory of the PDF parser at 2 GiB
-// (64 KiB pages), so a hostile PDF cannot take the machine's memory.
-const pdfMemoryPages = 32768
+// Sizes past which a job leaves the PDF worker's memory grown, so the
+// worker is replaced afterwards: a file over recycleBytes, or over
+// recycleChars characters of text.
+const (
+	recycleBytes = 8 << 20
+	recycleChars = 2_000_000
+)
+
+// pdfMemoryPages caps the WebAssembly memory of the PDF engine at 320 MiB
+// (64 KiB pages), so that with the engine's code and the process's own
+// share, a hostile PDF cannot take the process past 512 MiB; a document
+// that needs more fails with ErrTooLarge.
+const pdfMemoryPages = 5120
+
+// pdfMemoryUsed is the size of the PDF worker's memory, set as it grows
+// (there is one worker at a time), to tell a worker that ran out of
+// memory from one that failed on a broken file.
+var pdfMemoryUsed atomic.Uint64
+
+// outOfMemory reports whether the PDF worker's memory is at its cap.
+func outOfMemory() bool { return pdfMemoryUsed.Load() >= pdfMemoryPages*(64<<10)-(32<<20) }
 
 // pdfPool is the process-wide PDFium runtime. It is created when the
 // first PDF is loaded: compiling the module takes seconds and one instance
@@ -63,6 +83,7 @@ func newPDFiumPool() (pdfium.Pool, error) {
 		}
 	}
 	return webassembly.Init(webassembly.Config{
+		Context:       experimental.WithMemoryAllocator(context.Background(), pdfMemoryAllocator()),
 		MinIdle:       0,
 		MaxIdle:       1,
 		MaxTotal:      1,
@@ -89,9 +110,11 @@ func closePDFium() error {
 // fn sets *killed when a call failed in a way that leaves the worker's
 // state unknown (not PDFium's own answer about the document); such a
 // worker, like one after a panic or a WebAssembly trap, is replaced
-// rather than reused. A password-protected PDF fails with ErrEncrypted,
-// one PDFium cannot open with ErrCorrupt.
-func withPDF(ctx context.Context, data []byte, fn func(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, pages int, killed *bool) error) (err error) {
+// rather than reused. fn sets *recycle after a large job: the worker's
+// WebAssembly memory grew and never shrinks, so it is replaced too and
+// its memory handed back to the system. A password-protected PDF fails
+// with ErrEncrypted, one PDFium cannot open with ErrCorrupt.
+func withPDF(ctx context.Context, data []byte, fn func(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, pages int, killed, recycle *bool) error) (err error) {
 	pool, err := pdfiumPool()
 	if err != nil {
 		return err
@@ -103,17 +126,21 @@ func withPDF(ctx context.Context, data []byte, fn func(inst pdfium.Pdfium, d ref
 		}
 		return fmt.Errorf("pdfium: %w", err)
 	}
-	killed := false
+	killed, recycle := false, len(data) > recycleBytes
 	stop := context.AfterFunc(ctx, func() { _ = inst.Kill() })
 	defer func() {
 		r := recover()
 		switch {
 		case !stop():
 			killed = true
-		case r != nil || killed:
+		case r != nil || killed || recycle:
 			_ = inst.Kill()
 		default:
 			_ = inst.Close()
+		}
+		if killed || recycle {
+			// The killed worker's memory is garbage now: return it.
+			debug.FreeOSMemory()
 		}
 		if r != nil {
 			err = fmt.Errorf("%w: pdfium panic: %v", ErrCorrupt, r)
@@ -136,37 +163,53 @@ func withPDF(ctx context.Context, data []byte, fn func(inst pdfium.Pdfium, d ref
 		killed = true
 		return fmt.Errorf("%w: pdfium: page count: %w", ErrCorrupt, err)
 	}
-	return fn(inst, d, count.PageCount, &killed)
+	return fn(inst, d, count.PageCount, &killed, &recycle)
 }
 
 // loadPDF extracts the text layer of a PDF page by page with PDFium. Each
 // page's text is split into paragraphs whose blocks carry the page number.
 // A password-protected PDF fails with ErrEncrypted, one PDFium cannot open
 // with ErrCorrupt, and one without text on any page (a scan) with ErrNoText.
+// A page over lim.MaxPageObjects objects or lim.MaxPageChars characters,
+// and a file taking longer than lim.MaxPDFTime, fail with ErrTooLarge.
 func loadPDF(ctx context.Context, data []byte, lim Limits) (schema.Document, error) {
+	lim = lim.withDefaults()
 	var doc schema.Document
-	err := withPDF(ctx, data, func(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, pages int, killed *bool) error {
+	tctx, cancel := context.WithTimeout(ctx, lim.MaxPDFTime)
+	defer cancel()
+	err := withPDF(tctx, data, func(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, pages int, killed, recycle *bool) error {
 		if pages > lim.MaxPages {
 			return fmt.Errorf("%w: %d pages, limit %d", ErrTooLarge, pages, lim.MaxPages)
 		}
 		var lines []pdfLine
 		chars := 0
 		for i := range pages {
-			if err := ctx.Err(); err != nil {
+			if err := tctx.Err(); err != nil {
 				return err
 			}
-			pl, err := pdfPageLines(inst, d, i)
+			pl, err := pdfPageLines(inst, d, i, lim)
+			if errors.Is(err, ErrTooLarge) {
+				*recycle = true
+				return err
+			}
 			if err != nil {
 				*killed = !isPDFiumError(err)
+				if *killed && outOfMemory() {
+					return fmt.Errorf("%w: page %d needs more than the PDF engine's %d MiB of memory", ErrTooLarge, i+1, pdfMemoryPages/16)
+				}
 				return fmt.Errorf("%w: pdfium: page %d: %w", ErrCorrupt, i+1, err)
 			}
 			for _, l := range pl {
 				chars += utf8.RuneCountInString(l.text)
 			}
 			if chars > lim.MaxChars {
+				*recycle = true
 				return fmt.Errorf("%w: extracted text over %d characters", ErrTooLarge, lim.MaxChars)
 			}
 			lines = append(lines, pl...)
+		}
+		if chars > recycleChars {
+			*recycle = true
 		}
 		b := newBuilder(lim.MaxChars)
 		pdfLayout(b, lines)
@@ -193,19 +236,32 @@ func loadPDF(ctx context.Context, data []byte, lim Limits) (schema.Document, err
 		doc = out
 		return nil
 	})
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return doc, fmt.Errorf("%w: text extraction took over %v", ErrTooLarge, lim.MaxPDFTime)
+	}
 	return doc, err
 }
 
 // pdfPageLines returns the text lines of page i (0-based) in PDFium's
 // reading order, each with the geometry of its first visible character.
-func pdfPageLines(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, i int) ([]pdfLine, error) {
+func pdfPageLines(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, i int, lim Limits) ([]pdfLine, error) {
 	page, err := inst.FPDF_LoadPage(&requests.FPDF_LoadPage{Document: d, Index: i})
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _, _ = inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: page.Page}) }()
+	objs, err := inst.FPDFPage_CountObjects(&requests.FPDFPage_CountObjects{Page: requests.Page{ByReference: &page.Page}})
+	if err != nil {
+		return nil, err
+	}
+	if objs.Count > lim.MaxPageObjects {
+		return nil, fmt.Errorf("%w: page %d has %d content objects, limit %d", ErrTooLarge, i+1, objs.Count, lim.MaxPageObjects)
+	}
 	var lines []pdfLine
 	err = withPageText(inst, page.Page, func(tp references.FPDF_TEXTPAGE, text string, count int) error {
+		if count > lim.MaxPageChars {
+			return fmt.Errorf("%w: page %d has %d characters, limit %d", ErrTooLarge, i+1, count, lim.MaxPageChars)
+		}
 		// PDFium numbers characters by code point, line breaks it
 		// generates ("\r\n") included, so a rune's position in the text is
 		// its index.

@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
+	"math"
 	"strings"
 	"unicode"
 
@@ -19,12 +20,48 @@ import (
 // ErrNoPage reports a page number outside a document.
 var ErrNoPage = errors.New("no such page")
 
+// ErrPageTooLarge reports a page that does not fit in MaxPagePixels even
+// at the lowest resolution rendered.
+var ErrPageTooLarge = errors.New("page too large to render")
+
+// Bounds of a rendered page. A page is rendered at the resolution asked
+// for when its image has at most MaxPagePixels pixels (16 Mpx: 64 MiB of
+// RGBA, in the engine and once more in Go), else at the highest lower
+// resolution that fits, down to MinRenderDPI; a page too large even then
+// is refused with ErrPageTooLarge. An image over recyclePixels leaves the
+// engine's memory grown, so its instance is replaced afterwards.
+const (
+	MaxPagePixels = 16 << 20
+	MinRenderDPI  = 18
+	recyclePixels = 4 << 20
+)
+
+// fitDPI returns the highest resolution up to dpi at which a page of w × h
+// points has at most MaxPagePixels pixels.
+func fitDPI(w, h float64, dpi int) (int, error) {
+	px := func(d int) float64 { return math.Ceil(w*float64(d)/72) * math.Ceil(h*float64(d)/72) }
+	if px(dpi) <= MaxPagePixels {
+		return dpi, nil
+	}
+	d := int(float64(dpi) * math.Sqrt(MaxPagePixels/px(dpi)))
+	for d >= MinRenderDPI && px(d) > MaxPagePixels {
+		d--
+	}
+	if d < MinRenderDPI {
+		return 0, fmt.Errorf("%w: %.0f × %.0f points is over %d pixels even at %d dpi", ErrPageTooLarge, w, h, MaxPagePixels, MinRenderDPI)
+	}
+	return d, nil
+}
+
 // PageImage is one rendered PDF page.
 type PageImage struct {
 	// PNG is the encoded image.
 	PNG []byte
 	// Width and Height are the image's size in pixels.
 	Width, Height int
+	// DPI is the resolution rendered: the one asked for, or a lower one
+	// that keeps the image within MaxPagePixels.
+	DPI int
 	// Marked is the number of rectangles drawn over the passage; 0 when
 	// no passage was asked for or it was not found on the page.
 	Marked int
@@ -44,7 +81,7 @@ func RenderPDFPage(ctx context.Context, data []byte, page, dpi int, mark string)
 		return PageImage{}, fmt.Errorf("render: dpi %d outside 18–300", dpi)
 	}
 	var out PageImage
-	err := withPDF(ctx, data, func(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, pages int, killed *bool) error {
+	err := withPDF(ctx, data, func(inst pdfium.Pdfium, d references.FPDF_DOCUMENT, pages int, killed, recycle *bool) error {
 		if page < 1 || page > pages {
 			return fmt.Errorf("%w: page %d of %d", ErrNoPage, page, pages)
 		}
@@ -56,9 +93,20 @@ func RenderPDFPage(ctx context.Context, data []byte, page, dpi int, mark string)
 		ref := loaded.Page
 		defer func() { _, _ = inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: ref}) }()
 
+		size, err := inst.GetPageSize(&requests.GetPageSize{Page: requests.Page{ByReference: &ref}})
+		if err != nil {
+			*killed = !isPDFiumError(err)
+			return fmt.Errorf("%w: pdfium: page %d size: %w", ErrCorrupt, page, err)
+		}
+		if dpi, err = fitDPI(size.Width, size.Height, dpi); err != nil {
+			return err
+		}
 		rendered, err := inst.RenderPageInDPI(&requests.RenderPageInDPI{Page: requests.Page{ByReference: &ref}, DPI: dpi})
 		if err != nil {
 			*killed = !isPDFiumError(err)
+			if *killed && outOfMemory() {
+				return fmt.Errorf("%w: page %d needs more than the PDF engine's %d MiB of memory", ErrPageTooLarge, page, pdfMemoryPages/16)
+			}
 			return fmt.Errorf("%w: pdfium: render page %d: %w", ErrCorrupt, page, err)
 		}
 		// The pixels live in the worker's memory until Cleanup: copy them.
@@ -67,6 +115,9 @@ func RenderPDFPage(ctx context.Context, data []byte, page, dpi int, mark string)
 		draw.Draw(img, img.Bounds(), src, src.Bounds().Min, draw.Src)
 		rendered.Cleanup()
 		w, h := img.Bounds().Dx(), img.Bounds().Dy()
+		if w*h > recyclePixels {
+			*recycle = true
+		}
 
 		marked := 0
 		if strings.TrimSpace(mark) != "" {
@@ -84,7 +135,7 @@ func RenderPDFPage(ctx context.Context, data []byte, page, dpi int, mark string)
 		if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
 			return fmt.Errorf("render: encode png: %w", err)
 		}
-		out = PageImage{PNG: buf.Bytes(), Width: w, Height: h, Marked: marked}
+		out = PageImage{PNG: buf.Bytes(), Width: w, Height: h, DPI: dpi, Marked: marked}
 		return nil
 	})
 	return out, err

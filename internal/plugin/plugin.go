@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -50,6 +51,14 @@ type Plugin struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	spec     tool.Spec
+	// root is the granted directory (nil without one): opened once, it
+	// never lets a path, symbolic links included, resolve outside it.
+	root *os.Root
+	// slots bounds the calls running at once.
+	slots chan struct{}
+	// running counts modules still running, which may outlive their call
+	// by the moment wazero takes to stop them; Close waits for them.
+	running sync.WaitGroup
 }
 
 // Load compiles a plugin's module in a runtime of its own, capped at the
@@ -86,24 +95,49 @@ func Load(ctx context.Context, cfg config.PluginConfig, o Options) (*Plugin, err
 			return nil, fmt.Errorf("plugin %s: parameters: %w", cfg.Name, err)
 		}
 	}
-	return &Plugin{cfg: cfg, rt: rt, compiled: compiled, spec: tool.Spec{
-		Name: cfg.Name, Description: cfg.Description, Parameters: params,
-		Timeout: time.Duration(cfg.Timeout), Risk: cfg.Risk,
-	}}, nil
+	var root *os.Root
+	if cfg.ReadDir != "" {
+		if root, err = os.OpenRoot(cfg.ReadDir); err != nil {
+			rt.Close(ctx)
+			return nil, fmt.Errorf("plugin %s: read_dir: %w", cfg.Name, err)
+		}
+	}
+	return &Plugin{cfg: cfg, rt: rt, compiled: compiled, root: root, slots: make(chan struct{}, max(1, cfg.MaxConcurrent)),
+		spec: tool.Spec{
+			Name: cfg.Name, Description: cfg.Description, Parameters: params,
+			Timeout: time.Duration(cfg.Timeout), Risk: cfg.Risk,
+		}}, nil
 }
 
 // Spec implements tool.Tool.
 func (p *Plugin) Spec() tool.Spec { return p.spec }
 
-// Close releases the runtime and its compiled module.
-func (p *Plugin) Close(ctx context.Context) error { return p.rt.Close(ctx) }
+// Close releases the runtime and its compiled module, once the modules
+// of calls that ended at their deadline have stopped.
+func (p *Plugin) Close(ctx context.Context) error {
+	p.running.Wait()
+	if p.root != nil {
+		_ = p.root.Close()
+	}
+	return p.rt.Close(ctx)
+}
 
-// Call runs the module once: args on stdin, the result from stdout. It
-// is stopped at the plugin's deadline; a trap, a non-zero exit, a memory
-// cap hit or output that is not JSON is an error.
+// Call runs the module once: args on stdin, the result from stdout. The
+// deadline holds whatever the module does: at the plugin's timeout the
+// call answers context.DeadlineExceeded at once, and the instance is
+// closed (wazero stops its code at the next instruction it runs; a
+// module asleep in the clock's host call is woken first). A trap, a
+// non-zero exit, a memory cap hit or output that is not JSON is an
+// error. At most max_concurrent calls run at once; the others wait for a
+// slot within their deadline.
 func (p *Plugin) Call(ctx context.Context, args json.RawMessage) (json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(p.cfg.Timeout))
 	defer cancel()
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, p.stopped(ctx, fmt.Sprintf("all %d call slots were busy", cap(p.slots)))
+	}
 	stdout := &limitWriter{max: int(p.cfg.MaxOutput)}
 	stderr := &tailWriter{max: maxStderr}
 	mc := wazero.NewModuleConfig().
@@ -113,17 +147,34 @@ func (p *Plugin) Call(ctx context.Context, args json.RawMessage) (json.RawMessag
 		WithStderr(stderr).
 		WithSysWalltime().
 		WithSysNanotime().
-		WithSysNanosleep().
+		// A module's sleep (time.Sleep, poll_oneoff) ends at the deadline:
+		// wazero cannot stop a module inside a host call.
+		WithNanosleep(func(ns int64) { sleepCtx(ctx, time.Duration(ns)) }).
 		// Without this, wazero's random source is deterministic: a module
 		// making a token or a nonce would make the same one every call.
 		WithRandSource(rand.Reader).
 		WithArgs(p.cfg.Name)
-	if p.cfg.ReadDir != "" {
-		mc = mc.WithFSConfig(wazero.NewFSConfig().WithReadOnlyDirMount(p.cfg.ReadDir, "/data"))
+	if p.root != nil {
+		mc = mc.WithFSConfig(wazero.NewFSConfig().WithFSMount(p.root.FS(), "/data"))
 	}
-	mod, err := p.rt.InstantiateModule(ctx, p.compiled, mc)
-	if mod != nil {
-		defer mod.Close(context.Background())
+	done := make(chan error, 1)
+	p.running.Add(1)
+	go func() {
+		defer p.running.Done()
+		defer func() { <-p.slots }()
+		mod, err := p.rt.InstantiateModule(ctx, p.compiled, mc)
+		if mod != nil {
+			_ = mod.Close(context.Background())
+		}
+		done <- err
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// The module's goroutine ends as soon as wazero sees the context
+		// (it closes the instance) and frees its slot then.
+		return nil, p.stopped(ctx, "")
 	}
 	if err = p.classify(ctx, err, stdout, stderr); err != nil {
 		return nil, err
@@ -133,6 +184,31 @@ func (p *Plugin) Call(ctx context.Context, args json.RawMessage) (json.RawMessag
 		return nil, fmt.Errorf("plugin %s: the output is not JSON: %q", p.cfg.Name, clip(string(out), 200))
 	}
 	return out, nil
+}
+
+// stopped is the error of a call whose context ended: the deadline, or
+// the caller's cancellation.
+func (p *Plugin) stopped(ctx context.Context, why string) error {
+	if ctx.Err() == context.DeadlineExceeded {
+		if why != "" {
+			why = " (" + why + ")"
+		}
+		return fmt.Errorf("plugin %s: stopped at its %v deadline%s: %w", p.cfg.Name, time.Duration(p.cfg.Timeout), why, context.DeadlineExceeded)
+	}
+	return context.Canceled
+}
+
+// sleepCtx sleeps for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // classify turns how a module ended into the call's error.

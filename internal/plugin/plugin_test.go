@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"go.uber.org/goleak"
 
 	"github.com/ragline/ragline/internal/config"
 )
@@ -256,6 +257,107 @@ func BenchmarkCall(b *testing.B) {
 	for b.Loop() {
 		if _, err := p.Call(context.Background(), args); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestDeadlineHoldsWhileSleeping reproduces a plugin escaping its timeout
+// by sleeping (time.Sleep blocks in a host call, where wazero cannot stop
+// it): the call now returns DeadlineExceeded at the deadline and leaves no
+// goroutine behind.
+func TestDeadlineHoldsWhileSleeping(t *testing.T) {
+	cfg := pluginConfig("hostile", wasm(t, "hostile"))
+	cfg.Timeout = config.Duration(time.Second)
+	p := load(t, cfg, nil)
+	if _, err := call(t, p, `{"do":"echo"}`); err != nil { // warm up: wazero's own goroutines start now
+		t.Fatal(err)
+	}
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	res := make(chan error, 1)
+	go func() {
+		_, err := p.Call(context.Background(), json.RawMessage(`{"do":"sleep"}`))
+		res <- err
+	}()
+	select {
+	case err := <-res:
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "deadline") {
+			t.Errorf("sleeping plugin: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("a plugin with a 1s timeout is still sleeping a minute later")
+	}
+	// The instance was closed: the plugin keeps answering, slot freed.
+	if m, err := call(t, p, `{"do":"echo"}`); err != nil || m["do"] != "echo" {
+		t.Errorf("after the sleeping call: %v %v", m, err)
+	}
+}
+
+// TestConcurrentCallsBounded checks max_concurrent: with one slot taken
+// by a call that runs to its deadline, another call waits for a slot and
+// gives up when its own context ends, without starting the module.
+func TestConcurrentCallsBounded(t *testing.T) {
+	cfg := pluginConfig("hostile", wasm(t, "hostile"))
+	cfg.Timeout = config.Duration(5 * time.Second)
+	cfg.MaxConcurrent = 1
+	p := load(t, cfg, nil)
+	first := make(chan error, 1)
+	go func() {
+		_, err := p.Call(context.Background(), json.RawMessage(`{"do":"sleep"}`))
+		first <- err
+	}()
+	for len(p.slots) == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := p.Call(ctx, json.RawMessage(`{"do":"echo"}`))
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "slots were busy") {
+		t.Errorf("second call with the only slot taken: %v", err)
+	}
+	if err := <-first; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("first call: %v", err)
+	}
+}
+
+// TestReadDirSymlinks reproduces read_dir following symbolic links out of
+// the granted directory: links leading outside are refused, links inside
+// still work.
+func TestReadDirSymlinks(t *testing.T) {
+	granted := t.TempDir()
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("outside secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(granted, "notes.txt"), []byte("inside notes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		"passwd":   "/etc/passwd",
+		"secret":   filepath.Join(outside, "secret.txt"),
+		"up":       outside,
+		"relative": "../" + filepath.Base(outside) + "/secret.txt",
+		"alias":    "notes.txt",
+	} {
+		if err := os.Symlink(target, filepath.Join(granted, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := pluginConfig("hostile", wasm(t, "hostile"))
+	cfg.ReadDir = granted
+	p := load(t, cfg, nil)
+	for _, f := range []string{"/data/passwd", "/data/secret", "/data/up/secret.txt", "/data/relative", "/data/up"} {
+		m, err := call(t, p, `{"do":"read","file":"`+f+`"}`)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if m["read"] != "" || m["entries"] != nil || strings.Contains(fmt.Sprint(m), "outside secret") {
+			t.Errorf("%s escaped the granted directory: %v", f, m)
+		}
+	}
+	for _, f := range []string{"/data/notes.txt", "/data/alias"} {
+		if m, err := call(t, p, `{"do":"read","file":"`+f+`"}`); err != nil || m["read"] != "inside notes" {
+			t.Errorf("%s inside the granted directory: %v %v", f, m, err)
 		}
 	}
 }

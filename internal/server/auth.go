@@ -138,16 +138,23 @@ func (s *Server) auth(scope string, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var c *caller
-		if k, ok := presentedKey(r); ok {
+		k, presented := presentedKey(r)
+		if presented {
 			c = s.keys.lookup(k)
 		}
 		if c == nil {
+			reason := authMissing
+			if presented {
+				reason = authInvalid
+			}
+			s.authFailed(r, reason, "")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ragline"`)
 			s.writeError(w, r, &apiError{status: http.StatusUnauthorized, Type: "unauthorized",
 				Message: "missing or invalid API key: send Authorization: Bearer KEY or X-API-Key: KEY"})
 			return
 		}
 		if !c.can(scope) {
+			s.authFailed(r, authScope, c.name)
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="ragline", error="insufficient_scope", scope=%q`, scope))
 			s.writeError(w, r, &apiError{status: http.StatusForbidden, Type: "forbidden",
 				Message: fmt.Sprintf("key %q lacks scope %q needed for %s", c.name, scope, r.Pattern)})
@@ -157,33 +164,45 @@ func (s *Server) auth(scope string, next http.Handler) http.Handler {
 	})
 }
 
-// allowCollection returns a 403 error naming field when the request's key
+// allowCollection returns an error naming field when the request's key
 // may not use collection ("" is the configured default collection).
 // Handlers call it as soon as they know which collection a request uses.
+// The error is the 404 of a collection that does not exist: a key limited
+// to some collections learns nothing of the others, not even whether they
+// exist.
 func (s *Server) allowCollection(r *http.Request, field, collection string) error {
 	if collection == "" {
 		collection = s.opts.Config.Collection
 	}
-	c := callerFrom(r.Context())
-	if c.mayUse(collection) {
+	if callerFrom(r.Context()).mayUse(collection) {
 		return nil
 	}
-	return &apiError{status: http.StatusForbidden, Type: "forbidden", Field: field,
-		Message: fmt.Sprintf("key %q may not use collection %q (it may use %s)", c.name, collection, strings.Join(c.collections, ", "))}
+	return noCollection(field, collection)
+}
+
+// noCollection is the answer for a collection that does not exist, and
+// for one the caller's key may not use.
+func noCollection(field, name string) *apiError {
+	return &apiError{status: http.StatusNotFound, Type: "not_found", Field: field,
+		Message: fmt.Sprintf("collection %q does not exist", name)}
+}
+
+// noDocument is the answer for a document that does not exist, and for
+// one in a collection the caller's key may not use.
+func noDocument(field, id string) *apiError {
+	return &apiError{status: http.StatusNotFound, Type: "not_found", Field: field,
+		Message: fmt.Sprintf("document %q does not exist", id)}
 }
 
 // allowDocument is allowCollection for the collection of document id. A
 // key limited to some collections costs one metadata lookup; a missing
-// document is the knowledge base's not-found error.
+// document and a forbidden one get the same 404.
 func (s *Server) allowDocument(r *http.Request, field, id string) error {
 	if !callerFrom(r.Context()).restricted() {
 		return nil
 	}
-	info, err := s.kb.DocumentInfo(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return s.allowCollection(r, field, info.Collection)
+	_, err := s.documentInfo(r, field, id)
+	return err
 }
 
 // visibleCollection reports whether listings shown to the request's key

@@ -74,18 +74,25 @@ type documentView struct {
 }
 
 // documentInfo returns the metadata of document id when the request's
-// key may use its collection.
-func (s *Server) documentInfo(r *http.Request, id string) (store.DocInfo, error) {
+// key may use its collection; a document that does not exist and one the
+// key may not see get the same 404.
+func (s *Server) documentInfo(r *http.Request, field, id string) (store.DocInfo, error) {
 	info, err := s.kb.DocumentInfo(r.Context(), id)
-	if err != nil {
-		return info, err
+	if errors.Is(err, store.ErrNotFound) {
+		return store.DocInfo{}, noDocument(field, id)
 	}
-	return info, s.allowCollection(r, "id", info.Collection)
+	if err != nil {
+		return store.DocInfo{}, err
+	}
+	if !callerFrom(r.Context()).mayUse(info.Collection) {
+		return store.DocInfo{}, noDocument(field, id)
+	}
+	return info, nil
 }
 
 func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	info, err := s.documentInfo(r, id)
+	info, err := s.documentInfo(r, "id", id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -140,7 +147,7 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &apiError{status: http.StatusUnsupportedMediaType, Type: "unsupported_media_type", Message: "want multipart/form-data with one or more files"})
 		return
 	}
-	dir, err := os.MkdirTemp("", "ragline-upload-")
+	dir, err := uploadDir("")
 	if err != nil {
 		s.writeError(w, r, err)
 		return

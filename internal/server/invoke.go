@@ -155,15 +155,9 @@ func (s *Server) invokeTool(w http.ResponseWriter, r *http.Request, name string,
 		return
 	}
 	// A tool that takes a collection (search_documents) is held to the
-	// collections the caller's key may use, like every other route.
-	var in struct {
-		Collection *string `json:"collection"`
-	}
-	if json.Unmarshal(input, &in) == nil && (in.Collection != nil || name == "search_documents") {
-		coll := ""
-		if in.Collection != nil {
-			coll = *in.Collection
-		}
+	// collections the caller's key may use, like every other route and
+	// like the agent's own tool calls.
+	if coll, ok := tool.Collection(name, input); ok {
 		if err := s.allowCollection(r, "input.collection", coll); err != nil {
 			s.writeError(w, r, err)
 			return

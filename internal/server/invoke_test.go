@@ -30,7 +30,7 @@ func TestInvokeTools(t *testing.T) {
 		{"tool error", rootKey, `{"target":"calculator","input":{"expression":"1/0"}}`, 502, "division by zero"},
 		{"host off the list", rootKey, `{"target":"http_request","input":{"url":"http://evil.example/"}}`, 403, "allowed_hosts"},
 		{"key's own collection", scopedKey, `{"target":"search_documents","input":{"query":"parking"}}`, 200, "Parking is free"},
-		{"collection the key may not use", scopedKey, `{"target":"search_documents","input":{"query":"salary","collection":"hr"}}`, 403, `may not use collection \"hr\"`},
+		{"collection the key may not use", scopedKey, `{"target":"search_documents","input":{"query":"salary","collection":"hr"}}`, 404, `collection \"hr\" does not exist`},
 		{"admin, any collection", rootKey, `{"target":"search_documents","input":{"query":"salary","collection":"hr"}}`, 200, "Salary reviews"},
 		{"unknown target", rootKey, `{"target":"rm_rf","input":{}}`, 400, "calculator"},
 	}
@@ -105,7 +105,7 @@ func TestRuleCollectionHeldToKey(t *testing.T) {
 	})
 	body := jsonBody(`{"message":"When are salary reviews?"}`)
 	resp, out := send(t, srv.URL, request{method: "POST", path: "/v1/chat", header: bearer(scopedKey), body: body})
-	if resp.StatusCode != http.StatusForbidden || !strings.Contains(mustJSON(out), `may not use collection \"hr\"`) {
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(mustJSON(out), `collection \"hr\" does not exist`) {
 		t.Errorf("scoped key: %d %s", resp.StatusCode, mustJSON(out))
 	}
 	resp, out = send(t, srv.URL, request{method: "POST", path: "/v1/chat", header: bearer(rootKey), body: body})

@@ -105,12 +105,22 @@ func (s *Server) getModel(created int64) http.HandlerFunc {
 
 // allowModel is allowCollection for a model name, checked before the
 // model is looked up so a key learns nothing of collections it may not
-// use.
+// use: a forbidden model gets the 404 of one that does not exist.
 func (s *Server) allowModel(r *http.Request, model string) error {
-	if model == defaultModel {
-		model = ""
+	name := model
+	if name == defaultModel {
+		name = ""
 	}
-	return s.allowCollection(r, "model", model)
+	if s.allowCollection(r, "model", name) != nil {
+		return noModel(model)
+	}
+	return nil
+}
+
+// noModel is the answer for a model (collection) that does not exist.
+func noModel(model string) *apiError {
+	return &apiError{status: http.StatusNotFound, Type: "not_found", Field: "model",
+		Message: fmt.Sprintf("model %q does not exist: each collection is a model and %q is the default collection (GET /v1/models lists them)", model, defaultModel)}
 }
 
 // collectionFor maps a model name to the collection it asks.
@@ -123,8 +133,7 @@ func (s *Server) collectionFor(ctx context.Context, model string) (string, error
 		return "", err
 	}
 	if _, ok := cols[model]; !ok {
-		return "", &apiError{status: http.StatusNotFound, Type: "not_found", Field: "model",
-			Message: fmt.Sprintf("model %q does not exist: each collection is a model and %q is the default collection (GET /v1/models lists them)", model, defaultModel)}
+		return "", noModel(model)
 	}
 	return model, nil
 }

@@ -58,7 +58,7 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badRequest("n", "page must be N.png with N ≥ 1, got %q", r.PathValue("n")))
 		return
 	}
-	info, err := s.documentInfo(r, id)
+	info, err := s.documentInfo(r, "id", id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -103,6 +103,10 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 		notFound("%v", err)
 		return
 	}
+	if errors.Is(err, ingest.ErrPageTooLarge) {
+		s.writeError(w, r, &apiError{status: http.StatusUnprocessableEntity, Type: "page_too_large", Field: "n", Message: err.Error()})
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -112,6 +116,8 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.Itoa(len(img.PNG)))
 	h.Set("Cache-Control", "private, max-age=3600")
 	h.Set("X-Ragline-Marked", strconv.Itoa(img.Marked))
+	// A page too large for the asked resolution is rendered at a lower one.
+	h.Set("X-Ragline-DPI", strconv.Itoa(img.DPI))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(img.PNG)
 }

@@ -134,7 +134,7 @@ func TestDocumentPageKeys(t *testing.T) {
 	}{
 		{"", handbookDoc, 401},
 		{loaderKey, handbookDoc, 403}, // ingest scope only
-		{scopedKey, hrDoc, 403},       // another collection
+		{scopedKey, hrDoc, 404},       // another collection: as if absent
 		{readerKey, handbookDoc, 404}, // allowed, but Markdown has no pages
 	} {
 		h := http.Header{}

@@ -78,6 +78,7 @@ type Server struct {
 	keys     *keyring
 	// limiter is nil when rate limiting is off.
 	limiter *limiter
+	authLog authLog
 }
 
 // New returns the API handler.
@@ -139,7 +140,7 @@ func New(k KnowledgeBase, o Options) *Server {
 	s.registerOpenAI()
 	s.registerNotFound()
 	s.registerUI()
-	s.handler = telemetry.TracingMiddleware(telemetry.RequestIDMiddleware(s.cors(s.recoverer(s.mux))))
+	s.handler = telemetry.TracingMiddleware(telemetry.RequestIDMiddleware(s.localGuard(s.cors(s.recoverer(s.mux)))))
 	return s
 }
 
@@ -271,7 +272,7 @@ func (s *Server) knownCollection(r *http.Request, field, name string) error {
 		return err
 	}
 	if _, ok := cols[name]; !ok {
-		return &apiError{status: http.StatusNotFound, Type: "not_found", Field: field, Message: fmt.Sprintf("collection %q does not exist", name)}
+		return noCollection(field, name)
 	}
 	return nil
 }

@@ -1,12 +1,16 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ragline/ragline/internal/agent"
+	"github.com/ragline/ragline/internal/telemetry"
 )
 
 // wantsStream reports whether a chat request asked for Server-Sent Events.
@@ -52,6 +56,8 @@ func (s *sse) event(name string, v any) error {
 // object; an `error` event carries the API error shape. Until the first
 // event, errors keep their status code.
 func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequest, sid string) {
+	ctx, cancel := streamDeadline(r, time.Duration(s.opts.Config.Server.WriteTimeout))
+	defer cancel()
 	history, err := s.history(r, sid)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -64,7 +70,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequ
 			out, flushes = newSSE(w)
 		}
 	}
-	resp, err := s.agent.Run(r.Context(), agent.Request{
+	resp, err := s.agent.Run(ctx, agent.Request{
 		Collection: req.Collection, Question: req.Message, History: history, MayUse: s.mayUse(r),
 		OnDelta: func(text string) error {
 			if start(); out == nil {
@@ -83,11 +89,31 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequ
 			return
 		}
 	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		err = &apiError{status: http.StatusGatewayTimeout, Type: "timeout",
+			Message: "the answer was not finished within server.write_timeout"}
+	}
 	if out == nil {
 		s.writeError(w, r, err)
 		return
 	}
-	_ = out.event("error", s.toAPIError(r, err))
+	ae := s.toAPIError(r, err)
+	// The status line went out with the first event: the metrics get the
+	// error's status, so a cut stream is not counted as a success.
+	telemetry.SetStatus(w, ae.status)
+	_ = out.event("error", ae)
+}
+
+// streamDeadline returns the request's context ending shortly before
+// the connection's write deadline (server.write_timeout after the request
+// was read), so that a stream still running then ends with an error event
+// the client can read, not a cut connection.
+func streamDeadline(r *http.Request, writeTimeout time.Duration) (context.Context, context.CancelFunc) {
+	if writeTimeout <= 0 {
+		return context.WithCancel(r.Context())
+	}
+	margin := min(writeTimeout/10, 2*time.Second)
+	return context.WithTimeout(r.Context(), writeTimeout-margin)
 }
 
 // finishStream sends the trace, the citations and the whole response

@@ -85,6 +85,9 @@ func Open(ctx context.Context, path string, o Options) (*SQLite, error) {
 	file := Resolve(path)
 	q := url.Values{}
 	immutable := false
+	if !o.ReadOnly && isSnapshot(file) {
+		o.ReadOnly = true
+	}
 	if o.ReadOnly {
 		if _, err := os.Stat(file); err != nil {
 			if errors.Is(err, os.ErrNotExist) {

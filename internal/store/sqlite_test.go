@@ -224,3 +224,38 @@ func TestNotAKnowledgeBase(t *testing.T) {
 		t.Fatal("want an error")
 	}
 }
+
+// TestSnapshotOpensReadOnly reproduces a snapshot made writable by
+// opening it without ReadOnly: it opens read-only by itself, refuses
+// writes, and its stamped digest still matches its content.
+func TestSnapshotOpensReadOnly(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	put(t, s, "hr", "a.txt", "vacation days are twenty\n\nparking is free")
+	out := filepath.Join(t.TempDir(), "kb.ragline")
+	digest, err := s.Snapshot(ctx, out, "settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(out, 0o644) // as a copy that lost its mode would be
+	snap, err := Open(ctx, out, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	if !snap.ReadOnly() {
+		t.Error("a snapshot opened without ReadOnly is writable")
+	}
+	d, c := doc("hr", "b.txt", "more")
+	if _, err := snap.PutDocument(ctx, d, c); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("write to the snapshot: %v, want ErrReadOnly", err)
+	}
+	rep, err := snap.Verify(ctx)
+	if err != nil || !rep.Consistent || rep.Stamped != digest || rep.Digest != digest {
+		t.Errorf("snapshot after the refused write: %+v %v", rep, err)
+	}
+	// A live knowledge base still opens writable.
+	if s.ReadOnly() {
+		t.Error("the live knowledge base is read-only")
+	}
+}

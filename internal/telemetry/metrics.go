@@ -25,6 +25,7 @@ var (
 	ingestResults  = []string{"added", "replaced", "unchanged", "failed"}
 	tokenKinds     = []string{"prompt", "completion"}
 	toolOutcomes   = []string{"ok", "invalid", "denied", "timeout", "error"}
+	authReasons    = []string{"missing", "invalid", "insufficient_scope"}
 	requestMethods = []string{
 		http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
 		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace,
@@ -51,6 +52,7 @@ type Metrics struct {
 	tokens       *prometheus.CounterVec
 	fallbacks    *prometheus.CounterVec
 	toolCalls    *prometheus.CounterVec
+	authFailures *prometheus.CounterVec
 	build        *buildInfo
 }
 
@@ -95,11 +97,15 @@ func New() *Metrics {
 			Name: "ragline_tool_calls_total",
 			Help: "Tool calls, by tool and outcome (ok, invalid, denied, timeout, error).",
 		}, []string{"tool", "outcome"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ragline_auth_failures_total",
+			Help: "Requests refused by authentication, by reason (missing, invalid, insufficient_scope).",
+		}, []string{"reason"}),
 		fallbacks: newModelFallbacks(),
 		build:     newBuildInfo(),
 	}
 	m.reg.MustRegister(
-		m.httpRequests, m.httpDuration, m.stage, m.answers, m.feedback, m.ingested, m.tokens, m.toolCalls, m.fallbacks, m.build,
+		m.httpRequests, m.httpDuration, m.stage, m.answers, m.feedback, m.ingested, m.tokens, m.toolCalls, m.authFailures, m.fallbacks, m.build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -114,6 +120,9 @@ func New() *Metrics {
 	}
 	for _, v := range ingestResults {
 		m.ingested.WithLabelValues(v)
+	}
+	for _, v := range authReasons {
+		m.authFailures.WithLabelValues(v)
 	}
 	for _, v := range modelComponents {
 		m.fallbacks.WithLabelValues(v)
@@ -194,6 +203,13 @@ func (m *Metrics) ToolCall(tool, outcome string) {
 		tool = otherLabel
 	}
 	m.toolCalls.WithLabelValues(labelValue(tool), known(toolOutcomes, outcome)).Inc()
+}
+
+// AuthFailure counts one request refused by authentication. Reasons are
+// missing (no key), invalid (an unknown key) and insufficient_scope; any
+// other value is counted as "other".
+func (m *Metrics) AuthFailure(reason string) {
+	m.authFailures.WithLabelValues(known(authReasons, reason)).Inc()
 }
 
 // known returns v when it is one of the documented values, else "other".

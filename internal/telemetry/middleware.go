@@ -80,3 +80,21 @@ func (w *statusWriter) FlushError() error {
 
 // Unwrap returns the wrapped writer for http.ResponseController.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// SetStatus changes the status the metrics record for a response whose
+// status line is already sent: a stream that began with 200 and ended
+// with an error event is counted with the error's status. Writers not
+// made by Middleware are left alone.
+func SetStatus(w http.ResponseWriter, code int) {
+	for w != nil {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.status = code
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
+}

@@ -68,3 +68,48 @@ func SearchDocuments(r Retriever, defaultTopK int) Tool {
 		return json.Marshal(map[string]any{"query": in.Query, "hits": hits})
 	}}
 }
+
+// Collection returns the collection a call of tool name with args reads:
+// its "collection" argument, or "" (the default collection) for a
+// search_documents call that names none. ok is false for a call that
+// names no collection. Every path that calls tools on a caller's behalf
+// (POST /v1/invoke, agent rules, the tool-calling loop) holds this
+// collection to the caller's key.
+func Collection(name string, args json.RawMessage) (collection string, ok bool) {
+	var in struct {
+		Collection *string `json:"collection"`
+	}
+	if json.Unmarshal(args, &in) != nil {
+		return "", name == "search_documents"
+	}
+	if in.Collection == nil {
+		return "", name == "search_documents"
+	}
+	return *in.Collection, true
+}
+
+// WithCollection returns args with its "collection" set to collection
+// when it names none; args that are not a JSON object are returned as
+// they are, for the schema check to report.
+func WithCollection(args json.RawMessage, collection string) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(args, &m) != nil || m == nil {
+		if len(strings.TrimSpace(string(args))) != 0 {
+			return args
+		}
+		m = map[string]json.RawMessage{}
+	}
+	if _, set := m["collection"]; set {
+		return args
+	}
+	b, err := json.Marshal(collection)
+	if err != nil {
+		return args
+	}
+	m["collection"] = b
+	out, err := json.Marshal(m)
+	if err != nil {
+		return args
+	}
+	return out
+}

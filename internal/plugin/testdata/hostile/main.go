@@ -1,6 +1,6 @@
 // Command hostile is a plugin that misbehaves on request, to prove the
 // sandbox holds: {"do": "passwd" | "socket" | "env" | "loop" | "bomb" |
-// "crash" | "flood" | "rand" | "echo"}.
+// "crash" | "flood" | "rand" | "sleep" | "read" | "echo"}.
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 )
 
 var sink [][]byte
@@ -19,6 +20,7 @@ func main() {
 	var in struct {
 		Do   string `json:"do"`
 		Addr string `json:"addr"`
+		File string `json:"file"`
 	}
 	if err := json.NewDecoder(os.Stdin).Decode(&in); err != nil {
 		fmt.Fprintln(os.Stderr, "bad input:", err)
@@ -64,6 +66,17 @@ func main() {
 	case "crash":
 		var m map[string]int
 		m["boom"]++
+	case "sleep":
+		time.Sleep(time.Hour)
+	case "read":
+		b, err := os.ReadFile(in.File)
+		out["read"], out["error"] = string(b), fmt.Sprint(err)
+		entries, _ := os.ReadDir(in.File)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		out["entries"] = names
 	case "flood":
 		fmt.Print(strings.Repeat("x", 4<<20))
 	}
