@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/ragline/ragline/internal/datasettest"
 )
 
 // TestBenchAbstention measures leave-gold-out abstention on 40 questions
@@ -11,8 +13,9 @@ import (
 // generator answers most of them, with the passages removed it says "no
 // answer" to most, and the curve is monotone in the threshold.
 func TestBenchAbstention(t *testing.T) {
+	trial := datasettest.Require(t, "cmrc2018", "cmrc2018_trial.json")
 	t.Setenv("TMPDIR", t.TempDir())
-	code, out, errOut := run(t, "bench", "abstention", "--dataset", "cmrc:../../../shared/datasets/cmrc2018/cmrc2018_trial.json", "--sample", "40", "--json")
+	code, out, errOut := run(t, "bench", "abstention", "--dataset", "cmrc:"+trial, "--sample", "40", "--json")
 	if code != ExitOK {
 		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
