@@ -56,7 +56,8 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		analyzer: an,
 		lexical: search.NewLexical(st, an, search.Options{
 			Engine: cfg.Retrieval.Engine,
-			BM25:   search.BM25{K1: cfg.Retrieval.BM25.K1, B: cfg.Retrieval.BM25.B, TitleWeight: cfg.Retrieval.TitleWeight},
+			Fuzzy:  cfg.Retrieval.Fuzzy,
+			BM25:   search.BM25{K1: cfg.Retrieval.BM25.K1, B: cfg.Retrieval.BM25.B, TitleWeight: cfg.Retrieval.TitleWeight, K3: cfg.Retrieval.BM25.K3},
 		}),
 		gen:      extractive.New(an, extractive.Options{MaxSentences: cfg.Generator.MaxSentences, MinScore: cfg.Generator.MinScore}),
 		chunkOpt: chunkOpt,

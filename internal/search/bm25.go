@@ -16,6 +16,9 @@ type BM25 struct {
 	B  float64
 	// TitleWeight scales the title/heading field's score.
 	TitleWeight float64
+	// K3 saturates query term frequency (see queryWeights); 0 counts
+	// repeated query terms plainly.
+	K3 float64
 }
 
 // TermSource yields the indexed terms of a collection's chunks; the store
@@ -68,7 +71,10 @@ func (ix *memIndex) add(title, body string) {
 	for t, c := range counts {
 		ix.postings[t] = append(ix.postings[t], posting{doc: doc, body: c.body, title: c.title})
 	}
-	ix.length = append(ix.length, n)
+	// FTS5's bm25() counts every column in a row's length, including
+	// the one collection tag the store writes; so does this index, so
+	// that the two engines score alike.
+	ix.length = append(ix.length, n+1)
 }
 
 func buildIndex(ctx context.Context, src TermSource, collection string) (*memIndex, error) {
@@ -110,17 +116,12 @@ func (ix *memIndex) search(terms []schema.QueryTerm, k int, p BM25) []scored {
 		return nil
 	}
 	acc := make([]float32, n)
-	seen := make(map[string]bool, len(terms))
 	avg := ix.avg
 	if avg == 0 {
 		avg = 1
 	}
-	for _, qt := range terms {
+	for _, qt := range queryWeights(terms, p.K3) {
 		t := qt.Term
-		if seen[t] || qt.Weight <= 0 {
-			continue
-		}
-		seen[t] = true
 		ps := ix.postings[t]
 		if len(ps) == 0 {
 			continue

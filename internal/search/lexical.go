@@ -30,6 +30,9 @@ const (
 type Options struct {
 	Engine string
 	BM25   BM25
+	// Fuzzy expands query terms that no chunk holds to the vocabulary
+	// terms within a small edit distance (see expandFuzzy).
+	Fuzzy bool
 }
 
 // Analyzer turns text into index terms.
@@ -45,6 +48,7 @@ type Lexical struct {
 	opts     Options
 	cache    *indexCache
 	chunks   *chunkCache
+	vocabs   *vocabCache
 }
 
 // NewLexical returns a lexical retriever.
@@ -52,7 +56,7 @@ func NewLexical(index Index, analyzer Analyzer, o Options) *Lexical {
 	if o.Engine == "" {
 		o.Engine = EngineMemory
 	}
-	return &Lexical{index: index, analyzer: analyzer, opts: o, cache: &indexCache{src: index}, chunks: &chunkCache{max: maxCachedChunks}}
+	return &Lexical{index: index, analyzer: analyzer, opts: o, cache: &indexCache{src: index}, chunks: &chunkCache{max: maxCachedChunks}, vocabs: &vocabCache{}}
 }
 
 // DocFreq returns how many chunks of collection hold each term, and the
@@ -90,11 +94,13 @@ func (l *Lexical) match(ctx context.Context, collection string, terms []schema.Q
 		if err != nil {
 			return nil, 0, err
 		}
-		words := make([]string, len(terms))
-		for i, t := range terms {
-			words[i] = t.Term
+		qw := queryWeights(terms, l.opts.BM25.K3)
+		words := make([]string, len(qw))
+		weights := make([]float64, len(qw))
+		for i, t := range qw {
+			words[i], weights[i] = t.Term, t.Weight
 		}
-		m, err := l.index.Search(ctx, store.Query{Collection: collection, Terms: words, K: k, TitleWeight: l.opts.BM25.TitleWeight})
+		m, err := l.index.Search(ctx, store.Query{Collection: collection, Terms: words, Weights: weights, K: k, TitleWeight: l.opts.BM25.TitleWeight})
 		return m, gen, err
 	}
 	ix, err := l.cache.get(ctx, collection)
@@ -111,7 +117,11 @@ func (l *Lexical) match(ctx context.Context, collection string, terms []schema.Q
 
 // Result is a ranked list of chunks with the query terms that found them.
 type Result struct {
+	// Terms are the distinct query terms, in order.
 	Terms []string
+	// Fuzzy lists the query terms no chunk holds that were expanded to
+	// vocabulary terms (typo tolerance).
+	Fuzzy []Expansion
 	Hits  []schema.Hit
 }
 
@@ -126,8 +136,8 @@ func (l *Lexical) Retrieve(ctx context.Context, collection, query string, k int)
 }
 
 // RetrieveTerms returns the k best chunks of collection for weighted,
-// already analysed terms (a term's first occurrence sets its weight). The
-// fts5 engine ignores the weights.
+// already analysed terms. A repeated term counts as BM25's query term
+// frequency (see queryWeights); both engines honour the weights.
 func (l *Lexical) RetrieveTerms(ctx context.Context, collection string, terms []schema.QueryTerm, k int) (Result, error) {
 	res, _, err := l.RetrieveTermsRows(ctx, collection, terms, k)
 	return res, err
@@ -136,13 +146,15 @@ func (l *Lexical) RetrieveTerms(ctx context.Context, collection string, terms []
 // RetrieveTermsRows is RetrieveTerms that also returns each hit's store
 // row id.
 func (l *Lexical) RetrieveTermsRows(ctx context.Context, collection string, terms []schema.QueryTerm, k int) (Result, []int64, error) {
-	words := make([]string, len(terms))
-	for i, t := range terms {
-		words[i] = t.Term
-	}
-	res := Result{Terms: words}
+	res := Result{Terms: distinctTerms(terms)}
 	if len(terms) == 0 || k <= 0 {
 		return res, nil, nil
+	}
+	if l.opts.Fuzzy {
+		var err error
+		if terms, res.Fuzzy, err = l.expand(ctx, collection, terms); err != nil {
+			return res, nil, fmt.Errorf("retrieve: %w", err)
+		}
 	}
 	matches, gen, err := l.match(ctx, collection, terms, k)
 	if err != nil {
