@@ -215,7 +215,7 @@ retrieval: {mode: hybrid}
 	if rep.Embedded == 0 || rep.Embedded != rep.Chunks || calls == 0 {
 		t.Fatalf("embedded %d of %d chunks in %d calls", rep.Embedded, rep.Chunks, calls)
 	}
-	resp, err := k.Ask(context.Background(), "", "How many vacation days do new hires get?", nil)
+	resp, err := k.Ask(context.Background(), "", "How many days of paid vacation do full-time employees receive?", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

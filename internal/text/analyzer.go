@@ -372,9 +372,10 @@ func apostrophe(s string, i, size int) (n int, ok bool) {
 }
 
 // parts splits a normalised word at every boundary between letters and
-// digits and emits each part as a term, so "Bcl2", "BCL-2" and "bcl 2"
-// all give "bcl" "2", and "FoxO3a" gives the "foxo" "3" of "FOXO3" (the
-// "a" is a stop word). verb, when not empty, is the input equal to w.
+// digits and emits each part as a term, then the whole word, so "Bcl2"
+// gives "bcl" "2" "bcl2", which meets the "bcl" "2" of "BCL-2" and
+// "bcl 2", and "FoxO3a" gives the "foxo" "3" of "FOXO3" (the "a" is a
+// stop word) and "foxo3a". verb, when not empty, is the input equal to w.
 func (a *Analyzer) parts(w []byte, verb string, ascii bool, start, end int, emit emitFunc) {
 	for i := 0; i < len(w); {
 		digit := isDigitAt(w, i, ascii)
@@ -397,9 +398,16 @@ func (a *Analyzer) parts(w []byte, verb string, ascii bool, start, end int, emit
 		if verb != "" {
 			pv = verb[i:j]
 		}
+		if i == 0 && j == len(w) {
+			a.term(w, pv, ascii, start, end, emit)
+			return
+		}
 		a.term(w[i:j], pv, ascii, start, end, emit)
 		i = j
 	}
+	// The whole code too ("h3k9me3", "piezo1", "bcl2"): a rarer term
+	// than its parts, which keeps a code written as one word specific.
+	a.term(w, verb, ascii, start, end, emit)
 }
 
 // isDigitAt reports whether the character at w[i] is a number.
