@@ -147,7 +147,17 @@ func (v *vocabulary) near(q string, maxD int) []FuzzyMatch {
 			row, up := rows[i], rows[i-1]
 			row[0] = i
 			lo := i
-			for j := 1; j <= m; j++ {
+			// Only the band |i−j| ≤ maxD can hold a distance within the
+			// budget (d[i][j] ≥ |i−j|); the cells beside it are set to
+			// "too far" so the next row can read them.
+			jlo, jhi := max(1, i-maxD), min(m, i+maxD)
+			if jlo > 1 {
+				row[jlo-1] = far
+			}
+			if jhi < m {
+				row[jhi+1] = far
+			}
+			for j := jlo; j <= jhi; j++ {
 				cost := 1
 				if t[i-1] == q[j-1] {
 					cost = 0
@@ -168,12 +178,14 @@ func (v *vocabulary) near(q string, maxD int) []FuzzyMatch {
 			dead = maxLen + 1 // longer than any match: skip its extensions too
 		}
 		if dead > 0 {
-			p := t[:dead]
-			rest := v.terms[idx:]
-			idx += sort.Search(len(rest), func(k int) bool {
-				return rest[k] > p && !strings.HasPrefix(rest[k], p)
-			})
+			idx = v.skip(idx, t[:dead])
 			prev = t[:dead-1]
+			continue
+		}
+		if len(t) < m-maxD {
+			// Too short: its last row's band does not reach column m.
+			prev = t
+			idx++
 			continue
 		}
 		if d := rows[len(t)][m]; d <= maxD && d <= best {
@@ -200,6 +212,22 @@ func (v *vocabulary) near(q string, maxD int) []FuzzyMatch {
 		out[i] = FuzzyMatch{Term: t, Distance: best, Weight: 1 - float64(best)/float64(min(len(t), m))}
 	}
 	return out
+}
+
+// far stands for a distance beyond any budget in the edit-distance rows.
+const far = 1 << 20
+
+// skip returns the index of the first term after idx that does not
+// start with p (v.terms[idx] does). Most dead prefixes cover a few terms,
+// so it gallops before it bisects.
+func (v *vocabulary) skip(idx int, p string) int {
+	n := len(v.terms)
+	step := 1
+	for idx+step < n && strings.HasPrefix(v.terms[idx+step], p) {
+		step *= 2
+	}
+	lo, hi := idx+step/2+1, min(idx+step, n)
+	return lo + sort.Search(hi-lo, func(k int) bool { return !strings.HasPrefix(v.terms[lo+k], p) })
 }
 
 // commonPrefix is the length of the longest common prefix of a and b.

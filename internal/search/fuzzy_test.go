@@ -119,8 +119,8 @@ func TestExpandFuzzyTypos(t *testing.T) {
 		{term: "microenviro", want: []string{"microenviron"}, dist: 1},
 		{term: "matastes", want: []string{"metastas"}, dist: 2},
 		{term: "tumour", want: []string{"tumor"}, dist: 1},
-		{term: "tumor"},  // present: never expanded
-		{term: "rxrr"},   // 4 letters: one edit, and "rxr" is one away
+		{term: "tumor"}, // present: never expanded
+		{term: "rxrr", want: []string{"rxr"}, dist: 1}, // 4 letters: one edit
 		{term: "cells2"}, // digits: a code, not a typo
 		{term: "ce"},     // too short
 		{term: "xyzzyq"}, // nothing near
