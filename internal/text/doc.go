@@ -26,8 +26,11 @@
 //     ligatures, superscripts, half-width katakana) and Unicode case
 //     folding (simple folding plus ß → ss).
 //  3. Identifiers and symbols. A word splits at every boundary between
-//     letters and digits, so "Bcl2", "BCL-2" and "bcl 2" all give "bcl"
-//     "2" and "FoxO3a" gives the "foxo" "3" of "FOXO3". A final "s" after
+//     letters and digits and is then emitted whole as well, so "Bcl2"
+//     gives "bcl" "2" "bcl2", meeting the "bcl" "2" of "BCL-2" and "bcl
+//     2", and "FoxO3a" gives "foxo" "3" "foxo3a", meeting the "foxo" "3"
+//     of "FOXO3"; the whole code keeps a question about "H3K9me3"
+//     specific. A final "s" after
 //     two or more capitals is an acronym's plural and is dropped ("RXRs" →
 //     "rxr", "mRNAs" → "mrna"). Greek letters used as symbols — a word
 //     that is one Greek letter, or mixes Greek letters with Latin letters
