@@ -199,6 +199,7 @@ func (k *KB) StartLive(ctx context.Context, onError func(error)) {
 	k.stopFollow = cancel
 	k.mu.Unlock()
 	done := make(chan struct{})
+	k.lexical.Serve()
 	go func() {
 		defer close(done)
 		if err := k.lexical.Load(ctx); err != nil {
@@ -251,3 +252,12 @@ func (k *KB) Document(ctx context.Context, id string) (schema.Document, error) {
 
 // ReadOnly reports whether the knowledge base refuses writes.
 func (k *KB) ReadOnly() bool { return k.store.ReadOnly() }
+
+// IndexedChunks returns the number of chunks of collection in the
+// in-memory lexical index (after StartLive's load or a first query).
+func (k *KB) IndexedChunks(collection string) int {
+	if collection == "" {
+		collection = k.cfg.Collection
+	}
+	return k.lexical.Chunks(collection)
+}

@@ -256,23 +256,36 @@ func (l *Lexical) SetVectors(v *Vectors) {
 	v.owner = l
 }
 
+// Serve marks the Lexical as serving: from now on queries wait for Load
+// instead of building indexes, and Loading reports progress. Call it
+// before starting Load in the background, so no query slips in between.
+func (l *Lexical) Serve() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.live {
+		l.live = true
+		l.ready = make(chan struct{})
+	}
+}
+
 // Load builds every collection's index from the store, in parallel, and
 // from then on answers queries without touching the store's full-text
 // table: an unknown collection is empty until a change creates it.
 // Queries wait until Load has finished; Loading reports its progress
 // meanwhile. Call Follow afterwards to keep the indexes current.
 func (l *Lexical) Load(ctx context.Context) error {
-	l.mu.Lock()
-	if l.live {
-		l.mu.Unlock()
+	l.Serve()
+	l.mu.RLock()
+	ready := l.ready
+	l.mu.RUnlock()
+	select {
+	case <-ready:
 		return errors.New("load: already loaded")
+	default:
 	}
-	l.live = true
-	l.ready = make(chan struct{})
-	l.mu.Unlock()
 	err := l.load(ctx)
 	l.loadErr = err
-	close(l.ready)
+	close(ready)
 	return err
 }
 
@@ -361,4 +374,16 @@ func (l *Lexical) Close() {
 	if l.vectors != nil {
 		l.vectors.Close()
 	}
+}
+
+// Chunks returns the number of live chunks in collection's in-memory
+// index (0 when it is not loaded or the engine is fts5).
+func (l *Lexical) Chunks(collection string) int {
+	l.mu.RLock()
+	li := l.ix[collection]
+	l.mu.RUnlock()
+	if li == nil {
+		return 0
+	}
+	return li.load().n
 }
