@@ -193,7 +193,7 @@ func (k *KB) Ping(ctx context.Context) error {
 
 // FollowInterval is how often a server polls the change log for writes
 // made by other processes.
-const FollowInterval = 100 * time.Millisecond
+const FollowInterval = 50 * time.Millisecond
 
 // StartLive prepares the knowledge base for serving: it loads every
 // collection's in-memory indexes in the background (Ping reports the
