@@ -401,7 +401,15 @@ func (l *Lexical) save(collection string) error {
 	if at, ok := l.saved[collection]; ok && at >= seq {
 		return nil
 	}
-	seg := mergeSegments(v.segs, v.dead)
+	var seg *segment
+	if len(v.segs) == 1 && v.ndead[0] == 0 {
+		seg = v.segs[0] // immutable: written as it is, no copy
+	} else {
+		seg = mergeSegments(v.segs, v.dead)
+	}
+	if seg == nil {
+		seg = newSegment()
+	}
 	if err := writeSegment(l.opts.SaveDir, l.opts.KBID, collection, seq, seg); err != nil {
 		return fmt.Errorf("save index %s: %w", collection, err)
 	}
