@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ragline/ragline/internal/schema"
 )
@@ -95,11 +96,18 @@ func maxEdits(term string) int {
 // a typo, the closest vocabulary terms with their weights, and returns
 // the terms with what was expanded. Terms that are present pass through.
 func expandFuzzy(terms []schema.QueryTerm, v *vocabulary) ([]schema.QueryTerm, []Expansion) {
+	return expandAbsent(terms, v, v.has)
+}
+
+// expandAbsent is expandFuzzy with presence decided by present instead
+// of by v: the live index's current view, when v may be a little older
+// than it (see vocabCache).
+func expandAbsent(terms []schema.QueryTerm, v *vocabulary, present func(string) bool) ([]schema.QueryTerm, []Expansion) {
 	var out []schema.QueryTerm
 	var exp []Expansion
 	for _, qt := range terms {
 		d := maxEdits(qt.Term)
-		if d == 0 || qt.Weight <= 0 || v.has(qt.Term) {
+		if d == 0 || qt.Weight <= 0 || present(qt.Term) {
 			continue
 		}
 		ms := v.near(qt.Term, d)
@@ -254,52 +262,104 @@ func distinctTerms(terms []schema.QueryTerm) []string {
 	return out
 }
 
-// vocabCache holds one vocabulary per collection, for the write
-// generation it was built at. It is safe for concurrent use.
+// vocabCache holds the newest vocabulary built for each collection, with
+// the index state (change-log sequence) it was built from. Once a
+// collection has one, a serving Lexical never builds it on a query's
+// path: a query that finds it older than the index starts a rebuild in
+// the background (one at a time per collection) and expands with the
+// older vocabulary meanwhile. Typo expansion may so lag writes briefly:
+// a term that only a just-written document holds is not yet a candidate,
+// and one that only a just-deleted document held may still be one (it
+// then matches nothing). Only a collection's first expansion builds on
+// the query path. A one-shot process, which brings its index up to date
+// before each query anyway, rebuilds in place. It is safe for concurrent
+// use.
 type vocabCache struct {
 	mu sync.Mutex
-	m  map[string]vocabEntry
+	m  map[string]*vocabEntry
+	// builds counts finished builds (tests).
+	builds atomic.Int64
 }
 
 type vocabEntry struct {
-	gen int64
-	v   *vocabulary
+	seq      int64
+	v        *vocabulary
+	building bool
 }
 
-// get returns the collection's vocabulary at generation gen, building
-// it with build when the cached one is older.
-func (c *vocabCache) get(collection string, gen int64, build func() (*vocabulary, error)) (*vocabulary, error) {
+// get returns collection's vocabulary for the index state at seq, or,
+// with background set, the newest one built so far while bg builds the
+// one for seq; build runs on the caller's path only when there is none
+// yet or background is off.
+func (c *vocabCache) get(ctx context.Context, collection string, seq int64, background bool, bg *sync.WaitGroup, build func(context.Context) (*vocabulary, error)) (*vocabulary, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.m[collection]; ok && e.gen == gen {
+	e := c.m[collection]
+	if e != nil && e.seq >= seq {
+		c.mu.Unlock()
 		return e.v, nil
 	}
-	v, err := build()
+	if e != nil && background {
+		if !e.building {
+			e.building = true
+			bg.Go(func() {
+				v, err := build(context.Background())
+				c.mu.Lock()
+				defer c.mu.Unlock()
+				e.building = false
+				if err == nil {
+					c.installLocked(collection, seq, v)
+				}
+			})
+		}
+		v := e.v
+		c.mu.Unlock()
+		return v, nil
+	}
+	c.mu.Unlock()
+	v, err := build(ctx)
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.installLocked(collection, seq, v)
+	return c.m[collection].v, nil
+}
+
+// installLocked records v as collection's vocabulary at seq unless a
+// newer one is there. c.mu must be held.
+func (c *vocabCache) installLocked(collection string, seq int64, v *vocabulary) {
+	c.builds.Add(1)
 	if c.m == nil {
-		c.m = map[string]vocabEntry{}
+		c.m = map[string]*vocabEntry{}
 	}
-	c.m[collection] = vocabEntry{gen, v}
-	return v, nil
+	e := c.m[collection]
+	if e == nil {
+		c.m[collection] = &vocabEntry{seq: seq, v: v}
+		return
+	}
+	if seq > e.seq || e.v == nil {
+		e.seq, e.v = seq, v
+	}
 }
 
 // expand applies typo tolerance to terms with the collection's
-// vocabulary, which is built (once per write generation) only when some
-// term may need it. Both engines use the same vocabulary, the terms of
-// the collection's chunks, so they expand alike.
+// vocabulary, which is looked up only when some term may need it. Both
+// engines use the same vocabulary, the terms of the collection's live
+// chunks with their document frequencies, so they expand alike. With
+// the memory engine a term counts as present when the current view
+// holds it, even if the vocabulary is a little older (see vocabCache).
 func (l *Lexical) expand(ctx context.Context, collection string, terms []schema.QueryTerm) ([]schema.QueryTerm, []Expansion, error) {
-	var ix *memIndex
+	var cur *view
 	if l.opts.Engine != EngineFTS5 {
 		var err error
-		if ix, err = l.cache.get(ctx, collection); err != nil {
+		if cur, err = l.view(ctx, collection); err != nil {
 			return nil, nil, err
 		}
 	}
 	need := false
 	for _, t := range terms {
-		if maxEdits(t.Term) > 0 && (ix == nil || ix.docFreq(t.Term) == 0) {
+		if maxEdits(t.Term) > 0 && (cur == nil || cur.docFreq(t.Term) == 0) {
 			need = true
 			break
 		}
@@ -307,35 +367,67 @@ func (l *Lexical) expand(ctx context.Context, collection string, terms []schema.
 	if !need {
 		return terms, nil, nil
 	}
-	var v *vocabulary
-	var err error
-	if ix != nil {
-		v, err = l.vocabs.get(collection, ix.gen, func() (*vocabulary, error) {
-			return newVocabulary(func(yield func(string, int)) {
-				for t, ps := range ix.postings {
-					yield(t, len(ps))
-				}
-			}), nil
-		})
-	} else {
-		v, err = l.ftsVocabulary(ctx, collection)
+	if cur == nil {
+		v, err := l.ftsVocabulary(ctx, collection)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, exp := expandFuzzy(terms, v)
+		return out, exp, nil
 	}
+	v, err := l.vocabs.get(ctx, collection, cur.seq, l.isLive(), &l.bg, func(context.Context) (*vocabulary, error) {
+		return cur.vocabulary(), nil
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	out, exp := expandFuzzy(terms, v)
+	out, exp := expandAbsent(terms, v, func(t string) bool { return cur.docFreq(t) > 0 })
 	return out, exp, nil
 }
 
-// ftsVocabulary builds the vocabulary of collection from the store's
-// chunk terms, counting each term once per chunk as the in-memory index
-// does.
+// vocabulary lists the terms of v's live chunks with their document
+// frequencies.
+func (v *view) vocabulary() *vocabulary {
+	if len(v.segs) == 1 && v.ndead[0] == 0 {
+		return newVocabulary(func(yield func(string, int)) {
+			for t, ps := range v.segs[0].postings {
+				yield(t, len(ps))
+			}
+		})
+	}
+	df := map[string]int{}
+	for i, s := range v.segs {
+		for t, ps := range s.postings {
+			n := len(ps)
+			if v.ndead[i] > 0 {
+				n = 0
+				for _, p := range ps {
+					if !v.dead[i].has(p.doc) {
+						n++
+					}
+				}
+			}
+			if n > 0 {
+				df[t] += n
+			}
+		}
+	}
+	return newVocabulary(func(yield func(string, int)) {
+		for t, n := range df {
+			yield(t, n)
+		}
+	})
+}
+
+// ftsVocabulary returns the vocabulary of collection for the fts5
+// engine, built from the store's chunk terms (each term counted once per
+// chunk, as the in-memory index does) and kept like the memory engine's
+// (see vocabCache), keyed by the change-log sequence applied.
 func (l *Lexical) ftsVocabulary(ctx context.Context, collection string) (*vocabulary, error) {
-	gen, err := l.index.Generation(ctx)
-	if err != nil {
+	if err := l.syncIfBehind(ctx); err != nil {
 		return nil, err
 	}
-	return l.vocabs.get(collection, gen, func() (*vocabulary, error) {
+	return l.vocabs.get(ctx, collection, l.applied.Load(), l.isLive(), &l.bg, func(ctx context.Context) (*vocabulary, error) {
 		df := map[string]int{}
 		seen := map[string]bool{}
 		err := l.index.ChunkTerms(ctx, collection, func(_ int64, title, body string) {
