@@ -22,7 +22,7 @@ import (
 
 func (a *app) benchCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure retrieval quality and speed on public datasets"}
-	cmd.AddCommand(a.benchRetrievalCommand(), a.benchHTTPCommand(), a.benchAbstentionCommand())
+	cmd.AddCommand(a.benchRetrievalCommand(), a.benchHTTPCommand(), a.benchLiveCommand(), a.benchAbstentionCommand())
 	return cmd
 }
 
@@ -45,10 +45,22 @@ type RetrievalBench struct {
 	ConfigDigest  string  `json:"config_digest"`
 	Analyzer      string  `json:"analyzer"`
 	GoMaxProcs    int     `json:"gomaxprocs"`
+	// Baseline compares nDCG@10 with a --baseline per-query file.
+	Baseline *eval.Comparison `json:"baseline,omitempty"`
+
+	// perQuery holds each query's nDCG@10 in dataset order.
+	perQuery []QueryScore
+}
+
+// QueryScore is one line of the --per-query file: a query's id and its
+// nDCG@10, so two runs can be compared question by question.
+type QueryScore struct {
+	ID     string  `json:"id"`
+	NDCG10 float64 `json:"ndcg@10"`
 }
 
 func (a *app) benchRetrievalCommand() *cobra.Command {
-	var spec, split string
+	var spec, split, perQuery, baseline string
 	var asJSON bool
 	var limit int
 	cmd := &cobra.Command{
@@ -76,15 +88,35 @@ p50_ms and p99_ms are the latency of one top-10 retrieval, measured in-process.`
 			if limit > 0 && len(ds.Queries) > limit {
 				ds.Queries = ds.Queries[:limit]
 			}
+			var base []QueryScore
+			if baseline != "" {
+				if base, err = readQueryScores(baseline); err != nil {
+					return usageErr("bench retrieval: --baseline: %v", err)
+				}
+			}
 			res, err := runRetrievalBench(cmd.Context(), cfg, ds, a.stderr)
 			if err != nil {
 				return failErr(err)
+			}
+			if perQuery != "" {
+				if err := writeQueryScores(perQuery, res.perQuery); err != nil {
+					return failErr(err)
+				}
+			}
+			if base != nil {
+				if res.Baseline, err = compareQueryScores(base, res.perQuery); err != nil {
+					return usageErr("bench retrieval: --baseline %s: %v", baseline, err)
+				}
 			}
 			if asJSON {
 				return json.NewEncoder(a.stdout).Encode(res)
 			}
 			fmt.Fprintf(a.stdout, "%s: %d docs, %d queries\nnDCG@10 %.4f  recall@100 %.4f  MRR@10 %.4f  p50 %.2f ms  p99 %.2f ms  ingest %.1f MB/s\n",
 				res.Dataset, res.Documents, res.Queries, res.NDCG10, res.Recall100, res.MRR10, res.P50MS, res.P99MS, res.IngestMBps)
+			if c := res.Baseline; c != nil {
+				fmt.Fprintf(a.stdout, "nDCG@10 vs baseline %.4f → %.4f: delta %+.4f, 95%% CI [%+.4f, %+.4f] over %d queries: %s\n",
+					c.Baseline, c.Candidate, c.Delta, c.CILow, c.CIHigh, c.Questions, c.Verdict)
+			}
 			return nil
 		},
 	}
@@ -92,6 +124,8 @@ p50_ms and p99_ms are the latency of one top-10 retrieval, measured in-process.`
 	cmd.Flags().StringVar(&split, "split", "", "BEIR split (overrides the one in SPEC)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Flags().IntVar(&limit, "limit", 0, "use only the first N queries")
+	cmd.Flags().StringVar(&perQuery, "per-query", "", "write each query's id and nDCG@10 to this file (JSON lines)")
+	cmd.Flags().StringVar(&baseline, "baseline", "", "compare nDCG@10 with a --per-query file of an earlier run (paired bootstrap)")
 	return cmd
 }
 
@@ -199,6 +233,7 @@ func runRetrievalBench(ctx context.Context, cfg *config.Config, ds *eval.Dataset
 			ranked = ranked[:depth]
 		}
 		ndcg = append(ndcg, eval.NDCG(ranked, q.Relevant, 10))
+		res.perQuery = append(res.perQuery, QueryScore{ID: q.ID, NDCG10: ndcg[len(ndcg)-1]})
 		r5 = append(r5, eval.RecallAt(ranked, q.Relevant, 5))
 		r10 = append(r10, eval.RecallAt(ranked, q.Relevant, 10))
 		r100 = append(r100, eval.RecallAt(ranked, q.Relevant, 100))

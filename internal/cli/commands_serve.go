@@ -67,16 +67,15 @@ func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr st
 			_ = shutdown(flush)
 		}()
 	}
+	// Load every collection's index in the background (/readyz reports
+	// the progress) and follow the change log, so writes by other
+	// processes become searchable here without a rebuild.
+	k.StartLive(ctx, func(err error) { logger.Warn("index follower", "error", err.Error()) })
 	// Uploads in flight when a process was killed left their files behind.
 	if n, err := server.RemoveStaleUploads(""); err != nil {
 		logger.Warn("stale upload directories", "err", err)
 	} else if n > 0 {
 		logger.Info("removed stale upload directories", "count", n)
-	}
-	// Build the default collection's index before taking traffic, so the
-	// first requests do not pay for it.
-	if err := k.Warm(ctx, ""); err != nil {
-		return failErr(err)
 	}
 	sessions, err := openSessions(ctx, k, cfg)
 	if err != nil {

@@ -17,7 +17,7 @@ func Default() *Config {
 		Analyzer: AnalyzerConfig{Stemming: "english", StopWords: StopWords{Preset: "english"}, CJK: "bigram"},
 		Retrieval: RetrievalConfig{
 			Engine:      "memory",
-			BM25:        BM25Config{K1: 1.2, B: 0.75},
+			BM25:        BM25Config{K1: 1.2, B: 0.75, K3: 1.2},
 			TopK:        8,
 			TitleWeight: 1.0,
 			Mode:        "lexical",
@@ -27,6 +27,7 @@ func Default() *Config {
 			VectorIndex: "auto",
 			NProbe:      48,
 			Rewrite:     true,
+			Fuzzy:       true,
 		},
 		Generator: GeneratorConfig{Kind: "extractive", Fallback: "extractive", MaxSentences: 3, MinScore: 0.32, LLMMinScore: 0.32},
 		Models:    defaultModels(),

@@ -106,6 +106,9 @@ type RetrievalConfig struct {
 	// Rewrite lets models.chat rewrite a follow-up into a standalone
 	// question from the conversation.
 	Rewrite bool `yaml:"rewrite" json:"rewrite"`
+	// Fuzzy expands question terms that no chunk holds to the
+	// collection's terms within one or two edits (typo tolerance).
+	Fuzzy bool `yaml:"fuzzy" json:"fuzzy"`
 	// MultiQuery, when > 0, asks models.chat for this many alternative
 	// phrasings of the question; all are retrieved and fused.
 	MultiQuery int `yaml:"multi_query" json:"multi_query"`
@@ -121,6 +124,9 @@ type RetrievalConfig struct {
 type BM25Config struct {
 	K1 float64 `yaml:"k1" json:"k1"`
 	B  float64 `yaml:"b" json:"b"`
+	// K3 saturates query term frequency, (k3+1)·qtf/(k3+qtf); 0 counts a
+	// repeated query term plainly, as Lucene does.
+	K3 float64 `yaml:"k3" json:"k3"`
 }
 
 // GeneratorConfig selects and tunes the answer generator.

@@ -64,6 +64,9 @@ func (c *Config) Validate() Errors {
 	if c.Retrieval.BM25.K1 < 0 || c.Retrieval.BM25.K1 > 10 {
 		add("retrieval.bm25.k1", "must be between 0 and 10")
 	}
+	if c.Retrieval.BM25.K3 < 0 || c.Retrieval.BM25.K3 > 1000 {
+		add("retrieval.bm25.k3", "must be between 0 and 1000")
+	}
 	if c.Retrieval.BM25.B < 0 || c.Retrieval.BM25.B > 1 {
 		add("retrieval.bm25.b", "must be between 0 and 1")
 	}

@@ -204,7 +204,11 @@ func (k *KB) AskWith(ctx context.Context, req AskRequest) (schema.Response, erro
 		for _, h := range res.Hits {
 			top = append(top, search.Explain(h))
 		}
-		step("retrieve", t1, map[string]any{"mode": "lexical", "engine": k.cfg.Retrieval.Engine, "terms": res.Terms, "hits": len(res.Hits), "top_k": topK, "ranked": top})
+		detail := map[string]any{"mode": "lexical", "engine": k.cfg.Retrieval.Engine, "terms": res.Terms, "hits": len(res.Hits), "top_k": topK, "ranked": top}
+		if len(res.Fuzzy) > 0 {
+			detail["fuzzy"] = res.Fuzzy
+		}
+		step("retrieve", t1, detail)
 	} else {
 		r, err := k.retrieveFused(ctx, collection, p, topK)
 		if err != nil {

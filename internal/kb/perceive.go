@@ -78,14 +78,13 @@ func (k *KB) perceive(q string, history []schema.Message) Perception {
 	p := Perception{Question: q, Language: text.DetectLanguage(q), Standalone: q}
 	own := k.analyzer.Terms(trimParticles(q))
 	seen := make(map[string]bool, len(own))
+	// Repeated terms stay: retrieval counts them as query term frequency.
+	p.Terms = weighted(own)
 	for _, t := range own {
-		if !seen[t] {
-			seen[t] = true
-			p.Terms = append(p.Terms, schema.QueryTerm{Term: t, Weight: 1})
-		}
+		seen[t] = true
 	}
 	prev := lastUserMessage(history)
-	if prev == "" || (len(p.Terms) > shortQuestion && !hasAnaphora(q)) {
+	if prev == "" || (len(seen) > shortQuestion && !hasAnaphora(q)) {
 		return p
 	}
 	for _, t := range k.analyzer.Terms(prev) {

@@ -69,6 +69,9 @@ func (k *KB) retrieveFused(ctx context.Context, collection string, p Perception,
 			}
 			if i == 0 {
 				terms = res.Terms
+				if len(res.Fuzzy) > 0 {
+					out.detail["fuzzy"] = res.Fuzzy
+				}
 			}
 			for j, h := range res.Hits {
 				rows[h.Chunk.ID] = rws[j]
@@ -149,11 +152,11 @@ func (k *KB) vectorLists(ctx context.Context, collection string, queries []strin
 	var lists []search.RankedList
 	for i, v := range vecs {
 		search.Normalize(v)
-		matches, gen, err := k.vectors.Search(ctx, collection, v, cand)
+		matches, err := k.vectors.Search(ctx, collection, v, cand)
 		if err != nil {
 			return nil, err
 		}
-		hits, rws, err := k.lexical.Hits(ctx, gen, matches)
+		hits, rws, err := k.lexical.Hits(ctx, matches)
 		if err != nil {
 			return nil, err
 		}
@@ -165,15 +168,12 @@ func (k *KB) vectorLists(ctx context.Context, collection string, queries []strin
 	return lists, nil
 }
 
-// weighted gives each distinct term weight 1.
+// weighted gives each term weight 1, keeping repeated terms: retrieval
+// counts them as BM25's query term frequency.
 func weighted(terms []string) []schema.QueryTerm {
-	seen := map[string]bool{}
-	var out []schema.QueryTerm
-	for _, t := range terms {
-		if !seen[t] {
-			seen[t] = true
-			out = append(out, schema.QueryTerm{Term: t, Weight: 1})
-		}
+	out := make([]schema.QueryTerm, len(terms))
+	for i, t := range terms {
+		out[i] = schema.QueryTerm{Term: t, Weight: 1}
 	}
 	return out
 }

@@ -4,14 +4,23 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/store"
 )
 
-// Index is what lexical retrieval needs from a store.
+// Index is what lexical retrieval needs from a store: the indexed terms
+// of every chunk (to load the in-memory index), the change log with the
+// terms of changed documents (to keep it current), chunk records, and
+// the store's own full-text ranking for the fts5 engine.
 type Index interface {
-	TermSource
+	store.ChangeLog
+	ChunkTerms(ctx context.Context, collection string, fn func(rowid int64, title, body string)) error
+	DocumentTerms(ctx context.Context, documentID string) ([]store.TermChunk, error)
+	RowVectors(ctx context.Context, rowids []int64) (map[int64][]float32, error)
+	Collections(ctx context.Context) (map[string]int, error)
 	Search(ctx context.Context, q store.Query) ([]store.Match, error)
 	Chunks(ctx context.Context, rowids []int64) ([]store.ChunkRecord, error)
 	DocFreq(ctx context.Context, terms []string) (map[string]int, int, error)
@@ -19,8 +28,9 @@ type Index interface {
 
 // Engines that rank chunks.
 const (
-	// EngineMemory ranks with an in-memory BM25 index loaded from the
-	// store's full-text table and rebuilt when the store changes.
+	// EngineMemory ranks with an in-memory BM25 index per collection,
+	// loaded from the store's full-text table and kept current from the
+	// store's change log (see Lexical).
 	EngineMemory = "memory"
 	// EngineFTS5 ranks with SQLite FTS5's bm25() (fixed k1 1.2, b 0.75).
 	EngineFTS5 = "fts5"
@@ -30,6 +40,19 @@ const (
 type Options struct {
 	Engine string
 	BM25   BM25
+	// Fuzzy expands query terms that no chunk holds to the vocabulary
+	// terms within a small edit distance (see expandFuzzy).
+	Fuzzy bool
+	// SaveDir, when set, is where a serving Lexical (Load) reads each
+	// collection's saved index at start and saves it after building it
+	// and on Close.
+	SaveDir string
+	// KBID is the knowledge base's identity (see store.SQLite.ID); saved
+	// indexes of another knowledge base are ignored. Nothing is saved
+	// or read without it.
+	KBID string
+	// ReadOnly reads saved indexes but never writes them.
+	ReadOnly bool
 }
 
 // Analyzer turns text into index terms.
@@ -37,14 +60,46 @@ type Analyzer interface {
 	Terms(s string) []string
 }
 
-// Lexical is BM25 retrieval over the store's full-text index. It is
-// immutable and safe for concurrent use.
+// Lexical is BM25 retrieval over a knowledge base. It is safe for
+// concurrent use.
+//
+// With the memory engine every collection has an in-memory index made of
+// immutable segments and tombstones (see view). Writes reach it through
+// the store's change log (Sync): each change becomes a small new segment
+// and tombstones, published as a new view in one atomic step, so a query
+// runs on the last committed view and never waits for a writer. A
+// one-shot process builds a collection's index on first use and syncs
+// before each query; a server loads every collection at start (Load) and
+// follows the log in the background (Follow), so no request ever builds
+// an index.
 type Lexical struct {
 	index    Index
 	analyzer Analyzer
 	opts     Options
-	cache    *indexCache
 	chunks   *chunkCache
+	vocabs   *vocabCache
+
+	mu   sync.RWMutex // guards ix and live (the map, not the indexes)
+	ix   map[string]*liveIndex
+	live bool
+	// ready is closed when Load has finished (live mode).
+	ready   chan struct{}
+	loadErr error
+	loaded  atomic.Int64 // chunks loaded so far by Load
+
+	syncMu  sync.Mutex   // one Sync (or lazy build) at a time
+	applied atomic.Int64 // change-log sequence applied to every loaded index
+	// epoch changes whenever chunks are removed: the chunk cache is only
+	// valid within one epoch, since row ids may be reused.
+	epoch atomic.Int64
+	bg    sync.WaitGroup
+	// Vectors, when set, receives the same changes (see Sync).
+	vectors *Vectors
+	// saved is the sequence each collection's saved index includes.
+	savedMu sync.Mutex
+	saved   map[string]int64
+	// fromSaved counts collections Load took from saved indexes.
+	fromSaved atomic.Int64
 }
 
 // NewLexical returns a lexical retriever.
@@ -52,7 +107,7 @@ func NewLexical(index Index, analyzer Analyzer, o Options) *Lexical {
 	if o.Engine == "" {
 		o.Engine = EngineMemory
 	}
-	return &Lexical{index: index, analyzer: analyzer, opts: o, cache: &indexCache{src: index}, chunks: &chunkCache{max: maxCachedChunks}}
+	return &Lexical{index: index, analyzer: analyzer, opts: o, chunks: &chunkCache{max: maxCachedChunks}, ix: map[string]*liveIndex{}, vocabs: &vocabCache{}}
 }
 
 // DocFreq returns how many chunks of collection hold each term, and the
@@ -61,15 +116,15 @@ func (l *Lexical) DocFreq(ctx context.Context, collection string, terms []string
 	if l.opts.Engine == EngineFTS5 {
 		return l.index.DocFreq(ctx, terms)
 	}
-	ix, err := l.cache.get(ctx, collection)
+	v, err := l.view(ctx, collection)
 	if err != nil {
 		return nil, 0, err
 	}
 	out := make(map[string]int, len(terms))
 	for _, t := range terms {
-		out[t] = ix.docFreq(t)
+		out[t] = v.docFreq(t)
 	}
-	return out, len(ix.rowids), nil
+	return out, v.n, nil
 }
 
 // Warm builds the in-memory index of collection ahead of the first query.
@@ -77,41 +132,42 @@ func (l *Lexical) Warm(ctx context.Context, collection string) error {
 	if l.opts.Engine == EngineFTS5 {
 		return nil
 	}
-	_, err := l.cache.get(ctx, collection)
+	_, err := l.view(ctx, collection)
 	return err
 }
 
-// match ranks chunks and returns them with the store's write generation
-// they were ranked at, which the chunk cache then uses (one generation
-// read per retrieval).
+// match ranks chunks and returns them with the chunk-cache epoch they
+// were ranked in.
 func (l *Lexical) match(ctx context.Context, collection string, terms []schema.QueryTerm, k int) ([]store.Match, int64, error) {
 	if l.opts.Engine == EngineFTS5 {
-		gen, err := l.index.Generation(ctx)
-		if err != nil {
+		if err := l.syncIfBehind(ctx); err != nil {
 			return nil, 0, err
 		}
-		words := make([]string, len(terms))
-		for i, t := range terms {
-			words[i] = t.Term
+		gen := l.epoch.Load()
+		qw := queryWeights(terms, l.opts.BM25.K3)
+		words := make([]string, len(qw))
+		weights := make([]float64, len(qw))
+		for i, t := range qw {
+			words[i], weights[i] = t.Term, t.Weight
 		}
-		m, err := l.index.Search(ctx, store.Query{Collection: collection, Terms: words, K: k, TitleWeight: l.opts.BM25.TitleWeight})
+		m, err := l.index.Search(ctx, store.Query{Collection: collection, Terms: words, Weights: weights, K: k, TitleWeight: l.opts.BM25.TitleWeight})
 		return m, gen, err
 	}
-	ix, err := l.cache.get(ctx, collection)
+	gen := l.epoch.Load()
+	v, err := l.view(ctx, collection)
 	if err != nil {
 		return nil, 0, err
 	}
-	top := ix.search(terms, k, l.opts.BM25)
-	out := make([]store.Match, len(top))
-	for i, s := range top {
-		out[i] = store.Match{ChunkRowID: ix.rowids[s.doc], Score: float64(s.score)}
-	}
-	return out, ix.gen, nil
+	return v.search(terms, k, l.opts.BM25), gen, nil
 }
 
 // Result is a ranked list of chunks with the query terms that found them.
 type Result struct {
+	// Terms are the distinct query terms, in order.
 	Terms []string
+	// Fuzzy lists the query terms no chunk holds that were expanded to
+	// vocabulary terms (typo tolerance).
+	Fuzzy []Expansion
 	Hits  []schema.Hit
 }
 
@@ -126,8 +182,8 @@ func (l *Lexical) Retrieve(ctx context.Context, collection, query string, k int)
 }
 
 // RetrieveTerms returns the k best chunks of collection for weighted,
-// already analysed terms (a term's first occurrence sets its weight). The
-// fts5 engine ignores the weights.
+// already analysed terms. A repeated term counts as BM25's query term
+// frequency (see queryWeights); both engines honour the weights.
 func (l *Lexical) RetrieveTerms(ctx context.Context, collection string, terms []schema.QueryTerm, k int) (Result, error) {
 	res, _, err := l.RetrieveTermsRows(ctx, collection, terms, k)
 	return res, err
@@ -136,13 +192,15 @@ func (l *Lexical) RetrieveTerms(ctx context.Context, collection string, terms []
 // RetrieveTermsRows is RetrieveTerms that also returns each hit's store
 // row id.
 func (l *Lexical) RetrieveTermsRows(ctx context.Context, collection string, terms []schema.QueryTerm, k int) (Result, []int64, error) {
-	words := make([]string, len(terms))
-	for i, t := range terms {
-		words[i] = t.Term
-	}
-	res := Result{Terms: words}
+	res := Result{Terms: distinctTerms(terms)}
 	if len(terms) == 0 || k <= 0 {
 		return res, nil, nil
+	}
+	if l.opts.Fuzzy {
+		var err error
+		if terms, res.Fuzzy, err = l.expand(ctx, collection, terms); err != nil {
+			return res, nil, fmt.Errorf("retrieve: %w", err)
+		}
 	}
 	matches, gen, err := l.match(ctx, collection, terms, k)
 	if err != nil {

@@ -62,8 +62,13 @@ type Match struct {
 type Query struct {
 	// Collection restricts the search; it is required.
 	Collection string
-	// Terms are analyzer terms, OR-ed together; duplicates count once.
+	// Terms are analyzer terms, OR-ed together.
 	Terms []string
+	// Weights, when not nil, holds one weight per term (same order): a
+	// term's BM25 score is multiplied by its weight, and a repeated term
+	// adds its weights. Nil means weight 1 for every occurrence, so a
+	// term written twice counts twice, as BM25's query term frequency.
+	Weights []float64
 	// K is the number of chunks to return.
 	K int
 	// TitleWeight is the BM25 weight of the title column (text is 1).

@@ -15,7 +15,7 @@ import (
 // analyzerVersion is the leading part of Analyzer.Version. Bump it
 // whenever a change to this package, or an upgrade of snowball, gse or
 // golang.org/x/text, can change the terms produced for some input.
-const analyzerVersion = "text/1"
+const analyzerVersion = "text/2"
 
 // Option values accepted by NewAnalyzer.
 const (
@@ -189,6 +189,7 @@ type emitFunc func(term string, start, end int)
 type scratch struct {
 	word  []byte // the word as scanned: ASCII lower-cased, apostrophes dropped
 	norm  []byte // the normalised form of a non-ASCII word
+	greek []byte // norm with Greek letters spelt out (see spellGreek)
 	chars []int  // byte offsets of the characters of a CJK run
 }
 
@@ -229,24 +230,33 @@ func (a *Analyzer) word(s string, i int, sc *scratch, emit emitFunc) int {
 	// case the term can be a substring of s instead of a new string.
 	verbatim := true
 	prevLetter := false
+	// upper counts the capitals just before i; plural is the length of w
+	// after an "s" that follows two or more of them ("RXRs", "mRNAs").
+	upper, plural := 0, -1
 	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch asciiClass[c] {
 			case classLower:
+				if c == 's' && upper >= 2 {
+					plural = len(w) + 1
+				}
 				w = append(w, c)
 				prevLetter = true
+				upper = 0
 				i++
 				continue
 			case classUpper:
 				w = append(w, c+'a'-'A')
 				verbatim = false
 				prevLetter = true
+				upper++
 				i++
 				continue
 			case classDigit:
 				w = append(w, c)
 				prevLetter = false
+				upper = 0
 				i++
 				continue
 			}
@@ -280,6 +290,7 @@ func (a *Analyzer) word(s string, i int, sc *scratch, emit emitFunc) int {
 		w = append(w, s[i:i+size]...)
 		ascii = false
 		prevLetter = unicode.IsLetter(r) || (prevLetter && unicode.IsMark(r))
+		upper = 0
 		i += size
 	}
 	sc.word = w
@@ -289,16 +300,25 @@ func (a *Analyzer) word(s string, i int, sc *scratch, emit emitFunc) int {
 		// progress anyway.
 		return start + 1
 	}
+	if plural == len(w) {
+		// An acronym's plural: the stemmer cannot see that "rxrs" is
+		// "rxr" + "s", since it has no vowel, so the "s" goes here.
+		w = w[:len(w)-1]
+	}
 	if ascii {
 		var verb string
 		if verbatim {
 			verb = s[start:end]
 		}
-		a.term(w, verb, true, start, end, emit)
+		a.parts(w, verb, true, start, end, emit)
 		return end
 	}
 	sc.norm = normalizeWord(sc.norm, w)
 	n := sc.norm
+	if g, ok := spellGreek(sc.greek, n); ok {
+		sc.greek = g
+		n = g
+	}
 	// Normalisation can introduce separators ("½" → "1⁄2"); each run of
 	// term runes becomes its own term with the word's span.
 	for j := 0; j < len(n); {
@@ -318,7 +338,7 @@ func (a *Analyzer) word(s string, i int, sc *scratch, emit emitFunc) int {
 			k += size
 		}
 		if k > j {
-			a.term(n[j:k], "", false, start, end, emit)
+			a.parts(n[j:k], "", false, start, end, emit)
 		}
 		j = k
 	}
@@ -351,6 +371,54 @@ func apostrophe(s string, i, size int) (n int, ok bool) {
 	return size, true
 }
 
+// parts splits a normalised word at every boundary between letters and
+// digits and emits each part as a term, then the whole word, so "Bcl2"
+// gives "bcl" "2" "bcl2", which meets the "bcl" "2" of "BCL-2" and
+// "bcl 2", and "FoxO3a" gives the "foxo" "3" of "FOXO3" (the "a" is a
+// stop word) and "foxo3a". verb, when not empty, is the input equal to w.
+func (a *Analyzer) parts(w []byte, verb string, ascii bool, start, end int, emit emitFunc) {
+	for i := 0; i < len(w); {
+		digit := isDigitAt(w, i, ascii)
+		j := i
+		for j < len(w) {
+			if ascii {
+				if (asciiClass[w[j]] == classDigit) != digit {
+					break
+				}
+				j++
+				continue
+			}
+			r, size := utf8.DecodeRune(w[j:])
+			if j > i && !unicode.IsMark(r) && unicode.IsNumber(r) != digit {
+				break
+			}
+			j += size
+		}
+		var pv string
+		if verb != "" {
+			pv = verb[i:j]
+		}
+		if i == 0 && j == len(w) {
+			a.term(w, pv, ascii, start, end, emit)
+			return
+		}
+		a.term(w[i:j], pv, ascii, start, end, emit)
+		i = j
+	}
+	// The whole code too ("h3k9me3", "piezo1", "bcl2"): a rarer term
+	// than its parts, which keeps a code written as one word specific.
+	a.term(w, verb, ascii, start, end, emit)
+}
+
+// isDigitAt reports whether the character at w[i] is a number.
+func isDigitAt(w []byte, i int, ascii bool) bool {
+	if ascii || w[i] < utf8.RuneSelf {
+		return asciiClass[w[i]] == classDigit
+	}
+	r, _ := utf8.DecodeRune(w[i:])
+	return unicode.IsNumber(r)
+}
+
 // term applies the stop list and the stemmer to a normalised term w and
 // emits it. verb, when not empty, is a substring of the input equal to w
 // that can be emitted without allocating.
@@ -362,7 +430,8 @@ func (a *Analyzer) term(w []byte, verb string, ascii bool, start, end int, emit 
 		return
 	}
 	if a.stem && len(w) > 2 && stemmable(w, ascii) {
-		t := stemWord(w)
+		var buf [64]byte
+		t := stemWord(sisPlural(buf[:0], w))
 		if verb != "" && t == verb {
 			t = verb
 		}
@@ -374,6 +443,20 @@ func (a *Analyzer) term(w []byte, verb string, ascii bool, start, end int, emit 
 		return
 	}
 	emit(string(w), start, end)
+}
+
+// sisPlural returns w, or for a word of six or more letters ending in
+// "-sis" its plural in "-ses" (in dst), which the stemmer reduces to the
+// stem of the whole family: Porter2 stems "metastasis" to "metastasi" but
+// "metastases" and "metastasize" to "metastas", "diagnosis" to
+// "diagnosi" but "diagnoses" and "diagnosed" to "diagnos".
+func sisPlural(dst, w []byte) []byte {
+	n := len(w)
+	if n < 6 || w[n-3] != 's' || w[n-2] != 'i' || w[n-1] != 's' {
+		return w
+	}
+	dst = append(dst, w[:n-2]...)
+	return append(dst, 'e', 's')
 }
 
 // stemmable reports whether the English stemmer applies to w: it must be

@@ -22,13 +22,26 @@
 //     Marks are kept inside terms because they are part of the letter they
 //     follow; NFKC already composes most of them away, and where one
 //     remains (Indic vowel signs) index and query see the same split.
-//  2. Normalisation: NFKC (full-width "ＡＢＣ１２３" → "abc123", ligatures,
-//     superscripts, half-width katakana) and Unicode case folding (simple
-//     folding plus ß → ss).
-//  3. Stop words are removed after normalisation and before stemming.
-//  4. Stemming with the English Snowball (Porter2) stemmer for words made
-//     only of Latin letters; words with digits and other scripts are kept
-//     as they are.
+//  2. Normalisation: NFKC (full-width "ＡＢＣ１２３" → "abc" "123",
+//     ligatures, superscripts, half-width katakana) and Unicode case
+//     folding (simple folding plus ß → ss).
+//  3. Identifiers and symbols. A word splits at every boundary between
+//     letters and digits and is then emitted whole as well, so "Bcl2"
+//     gives "bcl" "2" "bcl2", meeting the "bcl" "2" of "BCL-2" and "bcl
+//     2", and "FoxO3a" gives "foxo" "3" "foxo3a", meeting the "foxo" "3"
+//     of "FOXO3"; the whole code keeps a question about "H3K9me3"
+//     specific. A final "s" after
+//     two or more capitals is an acronym's plural and is dropped ("RXRs" →
+//     "rxr", "mRNAs" → "mrna"). Greek letters used as symbols — a word
+//     that is one Greek letter, or mixes Greek letters with Latin letters
+//     or digits — are spelt out ("IFN-γ" → "ifn" "gamma", "NF-κB" → "nf"
+//     "kappab"); words written in Greek are left alone.
+//  4. Stop words are removed after normalisation and before stemming.
+//  5. Stemming with the English Snowball (Porter2) stemmer for words made
+//     only of Latin letters; numbers and other scripts are kept as they
+//     are. A word of six or more letters in "-sis" is stemmed through its
+//     "-ses" plural, so "metastasis", "metastases" and "metastasize"
+//     share "metastas".
 //
 // Runs of Han, Hiragana, Katakana and Hangul characters are not words:
 // in "bigram" mode each run yields its overlapping character bigrams (a

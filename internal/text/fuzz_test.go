@@ -106,10 +106,11 @@ func FuzzAnalyzer(f *testing.F) {
 					}
 					hasCJK = hasCJK || isCJK(r)
 				}
-				// A normalised term analyses to itself, so writing it into
+				// A normalised term analyses to itself (a code of letters
+				// and digits to its parts and itself), so writing it into
 				// an index and reading it back never changes it.
 				if a == plain && !hasCJK {
-					if again := plain.Terms(tok.Term); len(again) != 1 || again[0] != tok.Term {
+					if again := plain.Terms(tok.Term); len(again) == 0 || again[len(again)-1] != tok.Term {
 						t.Fatalf("term %q re-analyses to %q", tok.Term, again)
 					}
 				}
