@@ -3,6 +3,7 @@ package search
 import (
 	"container/heap"
 	"slices"
+	"sync"
 
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/store"
@@ -105,7 +106,8 @@ func (v *view) search(terms []schema.QueryTerm, k int, p BM25) []store.Match {
 	if v.n == 0 || k <= 0 {
 		return nil
 	}
-	acc := make([]float32, v.slots)
+	acc := getAcc(v.slots)
+	defer putAcc(acc)
 	avg := v.avg()
 	for _, qt := range queryWeights(terms, p.K3) {
 		t := qt.Term
@@ -147,6 +149,23 @@ func (v *view) search(terms []schema.QueryTerm, k int, p BM25) []store.Match {
 	}
 	return out
 }
+
+// accPool recycles score accumulators: one float32 per chunk slot is
+// megabytes at a large collection, and allocating it per query made the
+// garbage collector a large share of query time under writes.
+var accPool sync.Pool
+
+// getAcc returns a zeroed accumulator of n slots.
+func getAcc(n int) []float32 {
+	if p, ok := accPool.Get().(*[]float32); ok && cap(*p) >= n {
+		a := (*p)[:n]
+		clear(a)
+		return a
+	}
+	return make([]float32, n)
+}
+
+func putAcc(a []float32) { accPool.Put(&a) }
 
 // with returns a new view: v without the live chunks of rows removed,
 // plus added (a new segment), at sequence seq. Work is proportional to

@@ -1,6 +1,7 @@
 // Package store owns ragline's persistent knowledge base: documents, chunks,
-// the lexical (FTS5/BM25) index over analyzer terms, and the metadata that
-// stamps a knowledge base with its settings and digest. The embedded
+// the lexical (FTS5/BM25) index over analyzer terms, the change log that
+// lets other processes follow every committed write, and the metadata
+// that stamps a knowledge base with its settings and digest. The embedded
 // implementation is one SQLite database in WAL mode; every document is
 // written in one transaction, so a killed process never leaves a document
 // half-stored.
