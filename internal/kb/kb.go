@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/ragline/ragline/internal/chunk"
@@ -19,7 +21,7 @@ import (
 // KB is an open knowledge base. It is safe for concurrent use.
 type KB struct {
 	cfg      *config.Config
-	store    *store.SQLite
+	store    store.Backend
 	analyzer *text.Analyzer
 	lexical  *search.Lexical
 	gen      *extractive.Generator
@@ -45,7 +47,7 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		chunkOpt.Overlap = -1 // the chunker reads 0 as "default"; the config means none
 	}
 	stamp := Stamp(an, chunkOpt)
-	st, err := store.Open(ctx, data, store.Options{ReadOnly: readOnly, Stamp: stamp})
+	st, err := store.OpenData(ctx, data, store.Options{ReadOnly: readOnly, Stamp: stamp})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +95,7 @@ func Stamp(an *text.Analyzer, o chunk.Options) string {
 }
 
 // Store returns the underlying store.
-func (k *KB) Store() *store.SQLite { return k.store }
+func (k *KB) Store() store.Backend { return k.store }
 
 // Analyzer returns the analyzer used for indexing and querying.
 func (k *KB) Analyzer() *text.Analyzer { return k.analyzer }
@@ -130,8 +132,26 @@ func (k *KB) invalidate() {
 }
 
 // Snapshot writes a compacted read-only copy stamped with its digest.
+// A PostgreSQL knowledge base is first copied into a temporary SQLite
+// database beside out.
 func (k *KB) Snapshot(ctx context.Context, out string) (string, error) {
-	return k.store.Snapshot(ctx, out, k.settings)
+	if s, ok := k.store.(*store.SQLite); ok {
+		return s.Snapshot(ctx, out, k.settings)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(out), ".snapshot-")
+	if err != nil {
+		return "", fmt.Errorf("snapshot: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	local, err := store.Open(ctx, tmp, store.Options{Stamp: k.stamp})
+	if err != nil {
+		return "", err
+	}
+	defer local.Close()
+	if err := store.Copy(ctx, k.store, local, nil); err != nil {
+		return "", err
+	}
+	return local.Snapshot(ctx, out, k.settings)
 }
 
 // DeleteDocument removes a document and all its chunks.

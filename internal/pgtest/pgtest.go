@@ -25,7 +25,6 @@ const readyWait = 30 * time.Second
 
 // Server is a throwaway PostgreSQL cluster owned by one test.
 type Server struct {
-	t    testing.TB
 	bin  string // directory of initdb, pg_ctl, postgres
 	dir  string // data directory
 	log  string // server log file
@@ -73,67 +72,77 @@ func Start(t testing.TB, opts ...Options) *Server {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	bin, err := BinDir()
+	s, err := StartIn(t.TempDir(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, bin: bin}
-	root := t.TempDir()
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// StartIn is Start for a TestMain shared by a package's tests: the cluster
+// lives in root (an empty directory the caller removes) until Close.
+func StartIn(root string, o Options) (*Server, error) {
+	bin, err := BinDir()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{bin: bin}
 	s.dir = filepath.Join(root, "data")
 	s.log = filepath.Join(root, "server.log")
 	if os.Geteuid() == 0 {
 		// initdb and postgres refuse to run as root: run them as an
-		// unprivileged account that owns the data directory.
+		// unprivileged account that owns the cluster's directory.
 		cred, err := unprivileged()
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		s.cred = cred
-		// t.TempDir's parents are private to root; the account only needs
-		// to pass through them.
-		for d := root; d != filepath.Dir(d) && strings.HasPrefix(d, os.TempDir()) && d != os.TempDir(); d = filepath.Dir(d) {
+		// Temporary directories are private to root; the account only
+		// needs to pass through their parents.
+		tmp := filepath.Clean(os.TempDir())
+		for d := filepath.Dir(root); strings.HasPrefix(d, tmp+string(filepath.Separator)); d = filepath.Dir(d) {
 			if err := os.Chmod(d, 0o711); err != nil {
-				t.Fatal(err)
+				return nil, err
 			}
 		}
-		for _, p := range []string{root} {
-			if err := os.Chown(p, int(cred.Uid), int(cred.Gid)); err != nil {
-				t.Fatal(err)
-			}
+		if err := os.Chown(root, int(cred.Uid), int(cred.Gid)); err != nil {
+			return nil, err
 		}
 	}
 	if out, err := s.command(filepath.Join(bin, "initdb"), "-D", s.dir, "-U", "ragline", "--auth=trust",
 		"--encoding=UTF8", "--locale=C", "--no-sync").CombinedOutput(); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
+		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	conf := "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 200\n"
+	conf := "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 300\n"
 	if !o.Durable {
 		conf += "fsync = off\nfull_page_writes = off\n"
 	}
 	f, err := os.OpenFile(filepath.Join(s.dir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	_, err = f.WriteString(conf)
 	f.Close()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	// The port is free when probed but may be taken before the server
 	// binds it; a failed start is retried on a new port.
 	var lastErr error
 	for range 3 {
 		if s.port, err = freePort(); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		if lastErr = s.start(); lastErr == nil {
-			t.Cleanup(func() { _ = s.stop("fast") })
-			return s
+			return s, nil
 		}
 	}
-	t.Fatal(lastErr)
-	return nil
+	return nil, lastErr
 }
+
+// Close stops the server.
+func (s *Server) Close() error { return s.stop("fast") }
 
 // unprivileged returns the credentials of the postgres account, or nobody.
 func unprivileged() (*syscall.Credential, error) {
@@ -181,18 +190,18 @@ func (s *Server) stop(mode string) error {
 
 // Stop shuts the server down (immediate mode: connections are cut as in
 // a crash or network loss); Restart brings it back on the same port.
-func (s *Server) Stop() {
-	s.t.Helper()
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
 	if err := s.stop("immediate"); err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 }
 
 // Restart starts a stopped server again on the same port.
-func (s *Server) Restart() {
-	s.t.Helper()
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
 	if err := s.start(); err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 }
 
@@ -205,18 +214,18 @@ func (s *Server) URL(db string) string {
 }
 
 // NewDatabase creates an empty database and returns its URL.
-func (s *Server) NewDatabase() string {
-	s.t.Helper()
+func (s *Server) NewDatabase(t testing.TB) string {
+	t.Helper()
 	name := fmt.Sprintf("t%d", s.dbs.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), readyWait)
 	defer cancel()
 	c, err := pgx.Connect(ctx, s.URL("postgres"))
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer c.Close(ctx)
 	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return s.URL(name)
 }

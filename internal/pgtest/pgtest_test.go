@@ -11,7 +11,7 @@ import (
 // it (connections fail) and restarts it (the data is still there).
 func TestStartStopRestart(t *testing.T) {
 	s := Start(t)
-	url := s.NewDatabase()
+	url := s.NewDatabase(t)
 	ctx := context.Background()
 	c, err := pgx.Connect(ctx, url)
 	if err != nil {
@@ -21,12 +21,12 @@ func TestStartStopRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close(ctx)
-	s.Stop()
+	s.Stop(t)
 	if c, err := pgx.Connect(ctx, url); err == nil {
 		c.Close(ctx)
 		t.Fatal("connected to a stopped server")
 	}
-	s.Restart()
+	s.Restart(t)
 	c, err = pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)

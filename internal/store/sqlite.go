@@ -246,6 +246,9 @@ func (s *SQLite) PutDocument(ctx context.Context, doc schema.Document, chunks []
 type DocumentChunks struct {
 	Doc    schema.Document
 	Chunks []IndexedChunk
+	// IngestedAt keeps a copied document's ingestion time (RFC 3339);
+	// empty means now.
+	IngestedAt string
 }
 
 // PutDocuments stores several documents in one transaction: each is
@@ -268,7 +271,7 @@ func (s *SQLite) PutDocuments(ctx context.Context, docs []DocumentChunks) ([]Put
 	defer w.close()
 	out := make([]PutStatus, len(docs))
 	for i, dc := range docs {
-		if out[i], err = w.put(ctx, dc.Doc, dc.Chunks); err != nil {
+		if out[i], err = w.put(ctx, dc.Doc, dc.Chunks, dc.IngestedAt); err != nil {
 			return nil, err
 		}
 	}
@@ -322,7 +325,7 @@ func (w *txWriter) close() {
 	}
 }
 
-func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []IndexedChunk) (PutStatus, error) {
+func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []IndexedChunk, ingestedAt string) (PutStatus, error) {
 	doc.ID = DocumentID(doc.Collection, doc.Key)
 	status := Added
 	var oldHash string
@@ -347,10 +350,12 @@ func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []Indexe
 	}
 	textHash := sha256.Sum256([]byte(doc.Text))
 	chars := utf8.RuneCountInString(doc.Text)
+	if ingestedAt == "" {
+		ingestedAt = time.Now().UTC().Format(time.RFC3339)
+	}
 	_, err = w.doc.ExecContext(ctx,
 		doc.ID, doc.Collection, doc.Key, doc.Source, doc.Title, doc.Type, doc.Language, doc.Hash,
-		hex.EncodeToString(textHash[:]), doc.Size, doc.Pages, chars, doc.Text, string(blocks), string(meta),
-		time.Now().UTC().Format(time.RFC3339))
+		hex.EncodeToString(textHash[:]), doc.Size, doc.Pages, chars, doc.Text, string(blocks), string(meta), ingestedAt)
 	if err != nil {
 		return "", fmt.Errorf("put %s: insert document: %w", doc.Key, err)
 	}

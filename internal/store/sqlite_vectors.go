@@ -286,3 +286,49 @@ func (s *SQLite) ChunkVectors(ctx context.Context, collection string, fn func(ro
 	}
 	return rows.Err()
 }
+
+// EmbeddingCache calls fn for every cached embedding, grouped by embedder.
+func (s *SQLite) EmbeddingCache(ctx context.Context, fn func(embedder string, hash, vec []byte) error) error {
+	ok, err := s.hasTable(ctx, "embedding_cache")
+	if err != nil || !ok {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT embedder, hash, vec FROM embedding_cache ORDER BY embedder`)
+	if err != nil {
+		return fmt.Errorf("embedding cache: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e string
+		var h, v []byte
+		if err := rows.Scan(&e, &h, &v); err != nil {
+			return fmt.Errorf("embedding cache: %w", err)
+		}
+		if err := fn(e, h, v); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// PutEmbeddingCache adds encoded vectors (see EncodeVector) to the
+// embedding cache of embedder.
+func (s *SQLite) PutEmbeddingCache(ctx context.Context, embedder string, hashes, vecs [][]byte) error {
+	if len(hashes) == 0 {
+		return nil
+	}
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("embedding cache: %w", err)
+	}
+	defer tx.Rollback()
+	for i := range hashes {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO embedding_cache(embedder, hash, vec) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, embedder, hashes[i], vecs[i]); err != nil {
+			return fmt.Errorf("embedding cache: %w", err)
+		}
+	}
+	return tx.Commit()
+}
