@@ -132,7 +132,7 @@ func Open(ctx context.Context, path string, o Options) (*SQLite, error) {
 
 func (s *SQLite) init(ctx context.Context, o Options) error {
 	if !s.readOnly {
-		if _, err := s.db.ExecContext(ctx, schemaSQL+vectorSchemaSQL); err != nil {
+		if _, err := s.db.ExecContext(ctx, schemaSQL+vectorSchemaSQL+changeLogSQL); err != nil {
 			return fmt.Errorf("open knowledge base %s: create schema: %w", s.path, err)
 		}
 		if err := s.ensureMeta(ctx, "schema_version", schemaVersion); err != nil {
@@ -329,6 +329,7 @@ func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []Indexe
 	doc.ID = DocumentID(doc.Collection, doc.Key)
 	status := Added
 	var oldHash string
+	var removed []int64
 	err := w.hash.QueryRowContext(ctx, doc.ID).Scan(&oldHash)
 	switch {
 	case err == nil && oldHash == doc.Hash:
@@ -336,7 +337,7 @@ func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []Indexe
 		return Unchanged, putOriginal(ctx, w.tx, doc, `INSERT OR IGNORE`)
 	case err == nil:
 		status = Replaced
-		if err := deleteDocTx(ctx, w.tx, doc.ID); err != nil {
+		if removed, err = deleteDocTx(ctx, w.tx, doc.ID); err != nil {
 			return "", fmt.Errorf("put %s: %w", doc.Key, err)
 		}
 	case !errors.Is(err, sql.ErrNoRows):
@@ -384,10 +385,27 @@ func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []Indexe
 			return "", fmt.Errorf("put %s: index chunk %d: %w", doc.Key, i, err)
 		}
 	}
+	op := OpAdd
+	if status == Replaced {
+		op = OpReplace
+	}
+	if err := logChange(ctx, w.tx, Change{Op: op, Collection: doc.Collection, DocumentID: doc.ID, Key: doc.Key, Rows: removed}); err != nil {
+		return "", fmt.Errorf("put %s: %w", doc.Key, err)
+	}
 	return status, nil
 }
 
-func deleteDocTx(ctx context.Context, tx *sql.Tx, id string) error {
+// deleteDocTx removes a document with everything that belongs to it and
+// returns the row ids of its chunks.
+func deleteDocTx(ctx context.Context, tx *sql.Tx, id string) ([]int64, error) {
+	rows, err := documentRows(ctx, tx, id)
+	if err != nil {
+		return nil, fmt.Errorf("delete: %w", err)
+	}
+	return rows, deleteDocRows(ctx, tx, id)
+}
+
+func deleteDocRows(ctx context.Context, tx *sql.Tx, id string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM chunk_vectors WHERE rowid IN (SELECT rowid FROM chunks WHERE document_id = ?)`, id); err != nil {
 		return fmt.Errorf("delete vectors: %w", err)
 	}
@@ -421,7 +439,19 @@ func (s *SQLite) DeleteDocument(ctx context.Context, id string) error {
 		return fmt.Errorf("delete %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	if err := deleteDocTx(ctx, tx, id); err != nil {
+	var coll, key string
+	err = tx.QueryRowContext(ctx, `SELECT collection, key FROM documents WHERE id = ?`, id).Scan(&coll, &key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("delete %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	removed, err := deleteDocTx(ctx, tx, id)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	if err := logChange(ctx, tx, Change{Op: OpDelete, Collection: coll, DocumentID: id, Key: key, Rows: removed}); err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
 	}
 	if err := bumpGeneration(ctx, tx); err != nil {

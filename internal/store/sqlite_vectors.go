@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -242,7 +244,9 @@ func (s *SQLite) PutVectors(ctx context.Context, embedder string, vecs []ChunkVe
 		return fmt.Errorf("put vectors: %w", err)
 	}
 	defer cache.Close()
+	byColl := map[string][]int64{}
 	for _, v := range vecs {
+		byColl[v.Collection] = append(byColl[v.Collection], v.RowID)
 		b := EncodeVector(v.Vec)
 		if _, err := put.ExecContext(ctx, v.RowID, v.Collection, b, v.RowID); err != nil {
 			return fmt.Errorf("put vectors: %w", err)
@@ -251,6 +255,18 @@ func (s *SQLite) PutVectors(ctx context.Context, embedder string, vecs []ChunkVe
 			if _, err := cache.ExecContext(ctx, embedder, v.Hash, b); err != nil {
 				return fmt.Errorf("put vectors: cache: %w", err)
 			}
+		}
+	}
+	colls := make([]string, 0, len(byColl))
+	for c := range byColl {
+		colls = append(colls, c)
+	}
+	sort.Strings(colls)
+	for _, c := range colls {
+		rows := byColl[c]
+		slices.Sort(rows)
+		if err := logChange(ctx, tx, Change{Op: OpEmbed, Collection: c, Rows: slices.Compact(rows)}); err != nil {
+			return fmt.Errorf("put vectors: %w", err)
 		}
 	}
 	if err := bumpGeneration(ctx, tx); err != nil {
