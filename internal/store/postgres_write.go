@@ -19,18 +19,6 @@ import (
 	"github.com/ragline/ragline/internal/schema"
 )
 
-// Change-log operations.
-const (
-	OpPut     = "put"     // a document was added or replaced
-	OpDelete  = "delete"  // a document was deleted
-	OpVectors = "vectors" // vectors were added to a collection
-)
-
-// pgChange is one change-log row a write transaction appends.
-type pgChange struct {
-	op, collection, documentID string
-}
-
 // lockKey maps a document id (16 hex digits) to its advisory-lock key.
 func lockKey(id string) int64 {
 	u, err := strconv.ParseUint(id, 16, 64)
@@ -62,7 +50,7 @@ func lockDocuments(ctx context.Context, tx pgx.Tx, ids []string) error {
 // takes the generation row lock, so it runs last in a transaction: commits
 // then happen in sequence order, and a follower that has seen sequence N
 // has seen every change before it. Listeners are notified at commit.
-func appendChanges(ctx context.Context, tx pgx.Tx, changes []pgChange) error {
+func appendChanges(ctx context.Context, tx pgx.Tx, changes []Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
@@ -74,9 +62,13 @@ func appendChanges(ctx context.Context, tx pgx.Tx, changes []pgChange) error {
 	first := last - int64(len(changes)) + 1
 	rows := make([][]any, len(changes))
 	for i, c := range changes {
-		rows[i] = []any{first + int64(i), c.op, c.collection, c.documentID}
+		r := c.Rows
+		if r == nil {
+			r = []int64{}
+		}
+		rows[i] = []any{first + int64(i), string(c.Op), c.Collection, c.DocumentID, c.Key, r}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"changes"}, []string{"seq", "op", "collection", "document_id"}, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"changes"}, []string{"seq", "op", "collection", "document_id", "key", "rows"}, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("change log: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, pgNotifyChannel, strconv.FormatInt(last, 10)); err != nil {
@@ -125,15 +117,15 @@ func (s *Postgres) PutDocuments(ctx context.Context, docs []DocumentChunks) ([]P
 			return fmt.Errorf("put: lock: %w", err)
 		}
 		out = make([]PutStatus, len(docs))
-		var changes []pgChange
+		var changes []Change
 		for i, dc := range docs {
-			st, err := pgPut(ctx, tx, dc.Doc, dc.Chunks, dc.IngestedAt)
+			st, ch, err := pgPut(ctx, tx, dc.Doc, dc.Chunks, dc.IngestedAt)
 			if err != nil {
 				return err
 			}
 			out[i] = st
 			if st != Unchanged {
-				changes = append(changes, pgChange{OpPut, dc.Doc.Collection, ids[i]})
+				changes = append(changes, ch)
 			}
 		}
 		return appendChanges(ctx, tx, changes)
@@ -160,29 +152,38 @@ func (s *Postgres) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return nil
 }
 
-// pgPut writes one document inside tx (whose caller holds its lock);
-// ingestedAt "" means now.
-func pgPut(ctx context.Context, tx pgx.Tx, doc schema.Document, chunks []IndexedChunk, ingestedAt string) (PutStatus, error) {
+// pgPut writes one document inside tx (whose caller holds its lock) and
+// returns the change to log; ingestedAt "" means now.
+func pgPut(ctx context.Context, tx pgx.Tx, doc schema.Document, chunks []IndexedChunk, ingestedAt string) (PutStatus, Change, error) {
+	st, removed, err := pgPutDoc(ctx, tx, &doc, chunks, ingestedAt)
+	ch := Change{Op: OpAdd, Collection: doc.Collection, DocumentID: doc.ID, Key: doc.Key, Rows: removed}
+	if st == Replaced {
+		ch.Op = OpReplace
+	}
+	return st, ch, err
+}
+
+func pgPutDoc(ctx context.Context, tx pgx.Tx, doc *schema.Document, chunks []IndexedChunk, ingestedAt string) (PutStatus, []int64, error) {
 	doc.ID = DocumentID(doc.Collection, doc.Key)
 	status := Added
+	var removed []int64
 	var oldHash string
 	err := tx.QueryRow(ctx, `SELECT hash FROM documents WHERE id = $1`, doc.ID).Scan(&oldHash)
 	switch {
 	case err == nil && oldHash == doc.Hash:
 		if len(doc.Original) > 0 {
 			if _, err := tx.Exec(ctx, `INSERT INTO originals(document_id, data) VALUES($1, $2) ON CONFLICT DO NOTHING`, doc.ID, doc.Original); err != nil {
-				return "", fmt.Errorf("put %s: original: %w", doc.Key, err)
+				return "", nil, fmt.Errorf("put %s: original: %w", doc.Key, err)
 			}
 		}
-		return Unchanged, nil
+		return Unchanged, nil, nil
 	case err == nil:
 		status = Replaced
-		// Chunks, vectors and the original go with it (ON DELETE CASCADE).
-		if _, err := tx.Exec(ctx, `DELETE FROM documents WHERE id = $1`, doc.ID); err != nil {
-			return "", fmt.Errorf("put %s: delete old version: %w", doc.Key, err)
+		if removed, err = pgDeleteDoc(ctx, tx, doc.ID); err != nil {
+			return "", nil, fmt.Errorf("put %s: delete old version: %w", doc.Key, err)
 		}
 	case !errors.Is(err, pgx.ErrNoRows):
-		return "", fmt.Errorf("put %s: %w", doc.Key, err)
+		return "", nil, fmt.Errorf("put %s: %w", doc.Key, err)
 	}
 	blocks, _ := json.Marshal(doc.Blocks)
 	meta := []byte("{}")
@@ -199,19 +200,19 @@ func pgPut(ctx context.Context, tx pgx.Tx, doc schema.Document, chunks []Indexed
 		doc.ID, doc.Collection, doc.Key, doc.Source, doc.Title, doc.Type, doc.Language, doc.Hash,
 		hex.EncodeToString(textHash[:]), doc.Size, doc.Pages, utf8.RuneCountInString(doc.Text), doc.Text, string(blocks), string(meta), ingestedAt)
 	if err != nil {
-		return "", fmt.Errorf("put %s: insert document: %w", doc.Key, err)
+		return "", nil, fmt.Errorf("put %s: insert document: %w", doc.Key, err)
 	}
 	if len(doc.Original) > 0 {
 		if _, err := tx.Exec(ctx, `INSERT INTO originals(document_id, data) VALUES($1, $2)`, doc.ID, doc.Original); err != nil {
-			return "", fmt.Errorf("put %s: original: %w", doc.Key, err)
+			return "", nil, fmt.Errorf("put %s: original: %w", doc.Key, err)
 		}
 	}
 	if len(chunks) == 0 {
-		return status, nil
+		return status, removed, nil
 	}
 	rowids, err := allocRowIDs(ctx, tx, len(chunks))
 	if err != nil {
-		return "", fmt.Errorf("put %s: %w", doc.Key, err)
+		return "", nil, fmt.Errorf("put %s: %w", doc.Key, err)
 	}
 	rows := make([][]any, len(chunks))
 	for i, ic := range chunks {
@@ -224,12 +225,25 @@ func pgPut(ctx context.Context, tx pgx.Tx, doc schema.Document, chunks []Indexed
 			string(headings), c.Tokens, c.Text, strings.Join(ic.TitleTerms, " "), strings.Join(ic.Terms, " ")}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"chunks"}, chunkColumns, pgx.CopyFromRows(rows)); err != nil {
-		return "", fmt.Errorf("put %s: insert chunks: %w", doc.Key, err)
+		return "", nil, fmt.Errorf("put %s: insert chunks: %w", doc.Key, err)
 	}
-	return status, nil
+	return status, removed, nil
 }
 
 var chunkColumns = []string{"rowid", "id", "document_id", "collection", "ordinal", "start_off", "end_off", "page", "headings", "tokens", "text", "title_terms", "body_terms"}
+
+// pgDeleteDoc removes a document; its chunks, vectors and original go
+// with it (ON DELETE CASCADE). It returns the removed chunk row ids.
+func pgDeleteDoc(ctx context.Context, tx pgx.Tx, id string) ([]int64, error) {
+	var rows []int64
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(rowid ORDER BY rowid), '{}') FROM chunks WHERE document_id = $1`, id).Scan(&rows); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM documents WHERE id = $1`, id); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
 
 // allocRowIDs reserves n ascending chunk row ids.
 func allocRowIDs(ctx context.Context, tx pgx.Tx, n int) ([]int64, error) {
@@ -255,15 +269,19 @@ func (s *Postgres) DeleteDocument(ctx context.Context, id string) error {
 		if err := lockDocuments(ctx, tx, []string{id}); err != nil {
 			return err
 		}
-		var coll string
-		err := tx.QueryRow(ctx, `DELETE FROM documents WHERE id = $1 RETURNING collection`, id).Scan(&coll)
+		var coll, key string
+		err := tx.QueryRow(ctx, `SELECT collection, key FROM documents WHERE id = $1`, id).Scan(&coll, &key)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		return appendChanges(ctx, tx, []pgChange{{OpDelete, coll, id}})
+		removed, err := pgDeleteDoc(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return appendChanges(ctx, tx, []Change{{Op: OpDelete, Collection: coll, DocumentID: id, Key: key, Rows: removed}})
 	})
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
@@ -280,7 +298,7 @@ func (s *Postgres) PutVectors(ctx context.Context, embedder string, vecs []Chunk
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
-		colls := map[string]bool{}
+		colls := map[string][]int64{}
 		for _, v := range vecs {
 			enc := EncodeVector(v.Vec)
 			b.Queue(`INSERT INTO chunk_vectors(rowid, collection, vec)
@@ -289,14 +307,16 @@ func (s *Postgres) PutVectors(ctx context.Context, embedder string, vecs []Chunk
 			if v.Hash != nil {
 				b.Queue(`INSERT INTO embedding_cache(embedder, hash, vec) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, embedder, v.Hash, enc)
 			}
-			colls[v.Collection] = true
+			colls[v.Collection] = append(colls[v.Collection], v.RowID)
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
-		var changes []pgChange
+		var changes []Change
 		for _, c := range slices.Sorted(maps.Keys(colls)) {
-			changes = append(changes, pgChange{OpVectors, c, ""})
+			rows := colls[c]
+			slices.Sort(rows)
+			changes = append(changes, Change{Op: OpEmbed, Collection: c, Rows: slices.Compact(rows)})
 		}
 		return appendChanges(ctx, tx, changes)
 	})

@@ -58,15 +58,18 @@ CREATE TABLE embedding_cache (
   vec      BYTEA NOT NULL,
   PRIMARY KEY (embedder, hash)
 );
--- The change log: one row per committed add, replace or delete (and per
--- vector batch), its sequence equal to the write generation that
--- committed it. Writers take the generation row lock last, so sequences
--- commit in order and a follower reading seq > N never skips a change.
+-- The change log: one row per committed add, replace, delete or embed
+-- (store.Change), its sequence taken from the generation counter. Writers
+-- take the generation row lock last, so sequences commit in order and a
+-- follower reading seq > N never skips a change.
 CREATE TABLE changes (
   seq         BIGINT PRIMARY KEY,
   op          TEXT NOT NULL,
   collection  TEXT NOT NULL,
-  document_id TEXT NOT NULL,
+  document_id TEXT NOT NULL DEFAULT '',
+  key         TEXT NOT NULL DEFAULT '',
+  rows        BIGINT[] NOT NULL DEFAULT '{}',
   at          TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+CREATE INDEX changes_collection ON changes(collection, seq);
 INSERT INTO meta(key, value) VALUES ('generation', '0');
