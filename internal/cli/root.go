@@ -117,6 +117,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.keysCommand(),
 		a.evalCommand(),
 		a.mcpCommand(),
+		a.migrateCommand(),
 	)
 	return root
 }
