@@ -16,6 +16,7 @@ import (
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/server"
 	"github.com/ragline/ragline/internal/session"
+	"github.com/ragline/ragline/internal/store"
 	"github.com/ragline/ragline/internal/telemetry"
 )
 
@@ -132,6 +133,10 @@ func openSessions(ctx context.Context, k *kb.KB, cfg *config.Config) (session.St
 		if k.ReadOnly() {
 			kind = "memory"
 		}
+		if _, ok := k.Store().(*store.Postgres); ok {
+			// Replicas on one database share its sessions too.
+			kind = "postgres"
+		}
 	}
 	ttl := time.Duration(cfg.Sessions.TTL)
 	switch kind {
@@ -139,6 +144,15 @@ func openSessions(ctx context.Context, k *kb.KB, cfg *config.Config) (session.St
 		return session.NewMemory(ttl), nil
 	case "redis":
 		return session.OpenRedis(ctx, cfg.Sessions.URL.Value(), ttl)
+	case "postgres":
+		u := cfg.Sessions.URL.Value()
+		if u == "" {
+			if _, ok := k.Store().(*store.Postgres); !ok {
+				return nil, fmt.Errorf("sessions.store postgres: set sessions.url (the knowledge base is not in PostgreSQL)")
+			}
+			u = k.StoreURL()
+		}
+		return session.OpenPostgres(ctx, u, ttl)
 	}
 	path := cfg.Sessions.Path
 	if path == "" {

@@ -28,6 +28,7 @@ type KB struct {
 	chunkOpt chunk.Options
 	stamp    string
 	settings string
+	data     string // as opened: a directory, file or database URL
 
 	mu     sync.Mutex
 	digest string // cached; "" after a write
@@ -63,6 +64,7 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		gen:      extractive.New(an, extractive.Options{MaxSentences: cfg.Generator.MaxSentences, MinScore: cfg.Generator.MinScore}),
 		chunkOpt: chunkOpt,
 		stamp:    stamp,
+		data:     data,
 		settings: stamp + "\n" + ingest.Version + "\n" + string(ix),
 	}
 	if err := k.setupModels(ctx); err != nil {
@@ -96,6 +98,16 @@ func Stamp(an *text.Analyzer, o chunk.Options) string {
 
 // Store returns the underlying store.
 func (k *KB) Store() store.Backend { return k.store }
+
+// StoreURL returns the database URL the knowledge base was opened with
+// (password included, for opening the sessions in the same database), or
+// "" for a SQLite knowledge base.
+func (k *KB) StoreURL() string {
+	if store.IsURL(k.data) {
+		return k.data
+	}
+	return ""
+}
 
 // Analyzer returns the analyzer used for indexing and querying.
 func (k *KB) Analyzer() *text.Analyzer { return k.analyzer }

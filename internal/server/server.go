@@ -199,6 +199,8 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 		ae = &apiError{status: http.StatusNotFound, Type: "not_found", Message: err.Error()}
 	case errors.Is(err, store.ErrReadOnly):
 		ae = &apiError{status: http.StatusConflict, Type: "read_only", Message: err.Error()}
+	case errors.Is(err, store.ErrUnavailable):
+		ae = &apiError{status: http.StatusServiceUnavailable, Type: "store_unavailable", Message: err.Error()}
 	case errors.Is(err, context.Canceled):
 		ae = &apiError{status: 499, Type: "canceled", Message: "request canceled"}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -229,10 +231,16 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // readyz answers 200 when the knowledge base and every configured
 // dependency (the session store, e.g. Redis) answer, else 503 naming what
-// failed.
+// failed. A database store (PostgreSQL) that cannot be reached makes the
+// replica "degraded" but still ready: its in-memory index answers
+// searches and questions, only writes fail, and taking every replica out
+// of the Service at once would turn a database outage into a full one.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	failed := map[string]string{}
-	if err := s.kb.Ping(r.Context()); err != nil {
+	degraded := map[string]string{}
+	if err := s.kb.Ping(r.Context()); errors.Is(err, store.ErrUnavailable) {
+		degraded["store"] = err.Error()
+	} else if err != nil {
 		failed["store"] = err.Error()
 	}
 	if p, ok := s.sessions.(Pinger); ok {
@@ -242,6 +250,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(failed) > 0 {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "failed": failed})
+		return
+	}
+	if len(degraded) > 0 {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "degraded", "degraded": degraded})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -30,6 +30,7 @@ func stores(t *testing.T) map[string]func(ttl time.Duration, c *clock) Store {
 			t.Cleanup(func() { s.Close() })
 			return s
 		},
+		"postgres": postgresStore(t),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
@@ -65,6 +66,9 @@ type Postgres struct {
 	pool     *pgxpool.Pool
 	url      string // redacted
 	readOnly bool
+	logger   *slog.Logger
+	f        pgFollower
+	cache    pgCache
 }
 
 var _ Store = (*Postgres)(nil)
@@ -92,7 +96,7 @@ func OpenPostgres(ctx context.Context, rawURL string, o Options) (*Postgres, err
 	if err != nil {
 		return nil, fmt.Errorf("open knowledge base %s: %s", red, redactErr(err, rawURL))
 	}
-	s := &Postgres{pool: pool, url: red, readOnly: o.ReadOnly}
+	s := &Postgres{pool: pool, url: red, readOnly: o.ReadOnly, logger: o.Logger}
 	if err := s.init(ctx, o); err != nil {
 		pool.Close()
 		return nil, err
@@ -170,10 +174,22 @@ func (s *Postgres) Path() string { return s.url }
 // ReadOnly reports whether the store was opened read-only.
 func (s *Postgres) ReadOnly() bool { return s.readOnly }
 
-// Close closes the connection pool.
+// Close stops the listener and closes the connection pool.
 func (s *Postgres) Close() error {
+	s.stopFollower()
 	s.pool.Close()
 	return nil
+}
+
+func (s *Postgres) log(msg string, err error) {
+	if s.logger == nil {
+		return
+	}
+	if err != nil {
+		s.logger.Warn(msg, "store", s.url, "err", redactErr(err, s.url))
+		return
+	}
+	s.logger.Info(msg, "store", s.url)
 }
 
 // Ping checks that the database answers.
@@ -210,8 +226,15 @@ func (s *Postgres) countDocuments(ctx context.Context) (int, error) {
 	return n, s.wrap(err)
 }
 
-// Generation returns the sequence of the last committed change.
+// Generation returns the sequence of the last committed change, as the
+// listener last saw it: the query path never waits for the database, and
+// keeps answering from memory while it is unreachable.
 func (s *Postgres) Generation(ctx context.Context) (int64, error) {
+	s.startFollower()
+	return s.f.gen.Load(), nil
+}
+
+func (s *Postgres) readGeneration(ctx context.Context) (int64, error) {
 	var g int64
 	err := s.pool.QueryRow(ctx, `SELECT value::bigint FROM meta WHERE key = 'generation'`).Scan(&g)
 	if errors.Is(err, pgx.ErrNoRows) {

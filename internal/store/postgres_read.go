@@ -78,6 +78,18 @@ func (s *Postgres) Original(ctx context.Context, id string) ([]byte, error) {
 
 // Collections lists collection names with their document counts.
 func (s *Postgres) Collections(ctx context.Context) (map[string]int, error) {
+	out, err := s.collections(ctx)
+	if err != nil {
+		if stale, ok := s.cache.staleCollections(err); ok {
+			return stale, nil
+		}
+		return nil, err
+	}
+	s.cache.setCollections(out)
+	return out, nil
+}
+
+func (s *Postgres) collections(ctx context.Context) (map[string]int, error) {
 	rows, err := s.pool.Query(ctx, `SELECT collection, count(*) FROM documents GROUP BY collection`)
 	if err != nil {
 		return nil, fmt.Errorf("list collections: %w", s.wrap(err))
@@ -107,40 +119,63 @@ func (s *Postgres) DocFreq(ctx context.Context, terms []string) (map[string]int,
 }
 
 // Chunks loads chunks by row id, in the order given; unknown ids are
-// skipped.
+// skipped. Records come from memory when cached (see pgCache).
 func (s *Postgres) Chunks(ctx context.Context, rowids []int64) ([]ChunkRecord, error) {
 	if len(rowids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT c.rowid, c.id, c.document_id, c.ordinal, c.start_off, c.end_off, c.page, c.headings, c.tokens, c.text,
-		d.collection, d.key, d.source, d.title, d.type
-		FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.rowid = ANY($1)`, rowids)
-	if err != nil {
-		return nil, fmt.Errorf("load chunks: %w", s.wrap(err))
-	}
-	defer rows.Close()
-	byID := make(map[int64]ChunkRecord, len(rowids))
-	for rows.Next() {
-		var r ChunkRecord
-		var headings string
-		c := &r.Chunk
-		if err := rows.Scan(&r.RowID, &c.ID, &c.DocumentID, &c.Ordinal, &c.Start, &c.End, &c.Page, &headings, &c.Tokens, &c.Text,
-			&r.Collection, &r.DocKey, &r.Source, &r.Title, &r.Type); err != nil {
-			return nil, fmt.Errorf("load chunks: %w", s.wrap(err))
+	found, missing := s.cache.getChunks(rowids)
+	if len(missing) > 0 {
+		recs, err := s.loadChunks(ctx, `c.rowid = ANY($1)`, missing)
+		if err != nil {
+			return nil, err
 		}
-		_ = json.Unmarshal([]byte(headings), &c.Headings)
-		byID[r.RowID] = r
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.wrap(err)
+		s.cache.putChunks(recs)
+		for _, r := range recs {
+			found[r.RowID] = r
+		}
 	}
 	out := make([]ChunkRecord, 0, len(rowids))
 	for _, id := range rowids {
-		if r, ok := byID[id]; ok {
+		if r, ok := found[id]; ok {
 			out = append(out, r)
 		}
 	}
 	return out, nil
+}
+
+const pgChunkCols = `c.rowid, c.id, c.document_id, c.ordinal, c.start_off, c.end_off, c.page, c.headings, c.tokens, c.text,
+	d.collection, d.key, d.source, d.title, d.type`
+
+func scanChunkRecord(sc interface{ Scan(...any) error }, extra ...any) (ChunkRecord, error) {
+	var r ChunkRecord
+	var headings string
+	c := &r.Chunk
+	dst := append([]any{&r.RowID, &c.ID, &c.DocumentID, &c.Ordinal, &c.Start, &c.End, &c.Page, &headings, &c.Tokens, &c.Text,
+		&r.Collection, &r.DocKey, &r.Source, &r.Title, &r.Type}, extra...)
+	if err := sc.Scan(dst...); err != nil {
+		return r, err
+	}
+	_ = json.Unmarshal([]byte(headings), &c.Headings)
+	return r, nil
+}
+
+// loadChunks reads the chunk records a condition on c selects.
+func (s *Postgres) loadChunks(ctx context.Context, where string, arg any) ([]ChunkRecord, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+pgChunkCols+` FROM chunks c JOIN documents d ON d.id = c.document_id WHERE `+where, arg)
+	if err != nil {
+		return nil, fmt.Errorf("load chunks: %w", s.wrap(err))
+	}
+	defer rows.Close()
+	var out []ChunkRecord
+	for rows.Next() {
+		r, err := scanChunkRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("load chunks: %w", s.wrap(err))
+		}
+		out = append(out, r)
+	}
+	return out, s.wrap(rows.Err())
 }
 
 // DocumentChunks returns a document's chunks in order.
@@ -157,21 +192,29 @@ func (s *Postgres) DocumentChunks(ctx context.Context, id string) ([]ChunkRecord
 }
 
 // ChunkTerms calls fn for every chunk of collection with its indexed title
-// and body terms, in row order (as SQLite, so both build the same index).
+// and body terms, in row order (as SQLite, so both build the same index),
+// and keeps the chunk records in memory for the query path.
 func (s *Postgres) ChunkTerms(ctx context.Context, collection string, fn func(rowid int64, title, body string)) error {
-	rows, err := s.pool.Query(ctx, `SELECT rowid, title_terms, body_terms FROM chunks WHERE collection = $1 ORDER BY rowid`, collection)
+	rows, err := s.pool.Query(ctx, `SELECT `+pgChunkCols+`, c.title_terms, c.body_terms
+		FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.collection = $1 ORDER BY c.rowid`, collection)
 	if err != nil {
 		return fmt.Errorf("chunk terms: %w", s.wrap(err))
 	}
 	defer rows.Close()
+	var batch []ChunkRecord
 	for rows.Next() {
-		var id int64
 		var title, body string
-		if err := rows.Scan(&id, &title, &body); err != nil {
+		r, err := scanChunkRecord(rows, &title, &body)
+		if err != nil {
 			return fmt.Errorf("chunk terms: %w", s.wrap(err))
 		}
-		fn(id, title, body)
+		fn(r.RowID, title, body)
+		if batch = append(batch, r); len(batch) == 1000 {
+			s.cache.putChunks(batch)
+			batch = batch[:0]
+		}
 	}
+	s.cache.putChunks(batch)
 	return s.wrap(rows.Err())
 }
 

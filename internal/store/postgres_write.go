@@ -138,6 +138,11 @@ func (s *Postgres) PutDocuments(ctx context.Context, docs []DocumentChunks) ([]P
 
 // inTx runs fn in a transaction and commits it.
 func (s *Postgres) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	if !s.Available() {
+		// The listener has lost the database: fail now rather than wait
+		// for a connection attempt.
+		return fmt.Errorf("%w: %s is not reachable", ErrUnavailable, s.url)
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return s.wrap(fmt.Errorf("begin: %w", err))

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,6 +34,9 @@ type Options struct {
 	// versions and options). A knowledge base remembers the stamp it was
 	// built with and refuses to be used with another one.
 	Stamp string
+	// Logger receives connection events of a PostgreSQL store (lost,
+	// restored); nil logs nothing.
+	Logger *slog.Logger
 }
 
 // SQLite is the embedded Store: one SQLite database file. It is safe for
