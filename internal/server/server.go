@@ -244,7 +244,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		failed["store"] = err.Error()
 	}
 	if p, ok := s.sessions.(Pinger); ok {
-		if err := p.Ping(r.Context()); err != nil {
+		if err := p.Ping(r.Context()); errors.Is(err, session.ErrUnavailable) {
+			degraded["sessions"] = err.Error()
+		} else if err != nil {
 			failed["sessions"] = err.Error()
 		}
 	}

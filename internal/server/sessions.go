@@ -49,6 +49,11 @@ func (s *Server) record(r *http.Request, id, question string, resp schema.Respon
 	if err == nil && turn == 0 {
 		err = s.own(r, id)
 	}
+	if errors.Is(err, session.ErrUnavailable) {
+		// The answer stands; only the conversation's record is lost.
+		s.opts.Logger.WarnContext(r.Context(), "session store unavailable: turn not kept", "err", err)
+		return 0, nil
+	}
 	return turn, err
 }
 
@@ -57,6 +62,10 @@ func (s *Server) record(r *http.Request, id, question string, resp schema.Respon
 func (s *Server) history(r *http.Request, id string) ([]schema.Message, error) {
 	sess, err := s.sessions.Get(r.Context(), storeID(r, id))
 	if errors.Is(err, session.ErrNotFound) {
+		return nil, nil
+	}
+	if errors.Is(err, session.ErrUnavailable) {
+		s.opts.Logger.WarnContext(r.Context(), "session store unavailable: answering without the conversation's history", "err", err)
 		return nil, nil
 	}
 	if err != nil {

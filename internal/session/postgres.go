@@ -5,13 +5,41 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// ErrUnavailable marks a failure to reach the session store's database:
+// the server still answers, without the conversation's history, and says
+// in its log that the turn was not kept.
+var ErrUnavailable = errors.New("session store unavailable")
+
+// unavailable wraps connection failures with ErrUnavailable.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne), pgconn.SafeToRetry(err), pgconn.Timeout(err),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+	case errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P")):
+	default:
+		if !strings.Contains(err.Error(), "conn closed") {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
 
 // Postgres is a Store in a PostgreSQL database (by default the knowledge
 // base's own), shared by every replica: a deployment needs one database
@@ -113,7 +141,7 @@ func (p *Postgres) Get(ctx context.Context, id string) (Session, error) {
 		return out, fmt.Errorf("session %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return out, fmt.Errorf("session %s: %w", id, err)
+		return out, fmt.Errorf("session %s: %w", id, unavailable(err))
 	}
 	out.Created, _ = time.Parse(time.RFC3339Nano, created)
 	out.Updated = time.Unix(0, updated).UTC()
@@ -153,11 +181,11 @@ func (p *Postgres) Append(ctx context.Context, id string, t Turn) (int, error) {
 	}
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
-		return 0, err
+		return 0, unavailable(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id = $1 AND updated < $2`, id, p.expired()); err != nil {
-		return 0, err
+		return 0, unavailable(err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO sessions(id, created, updated) VALUES($1, $2, $3)
 		ON CONFLICT(id) DO UPDATE SET updated = excluded.updated`, id, now.Format(time.RFC3339Nano), now.UnixNano()); err != nil {
@@ -260,6 +288,6 @@ func (p *Postgres) Close() error {
 }
 
 // Ping checks that the database answers, for readiness probes.
-func (p *Postgres) Ping(ctx context.Context) error { return p.pool.Ping(ctx) }
+func (p *Postgres) Ping(ctx context.Context) error { return unavailable(p.pool.Ping(ctx)) }
 
 var _ Lister = (*Postgres)(nil)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -445,4 +446,56 @@ func TestPostgresChangeLogNeverSkips(t *testing.T) {
 			t.Fatalf("sequence %d at position %d: %v", s, i, seen)
 		}
 	}
+}
+
+// TestPostgresFollowerReconnects: the listener keeps the generation
+// current, serves the last one while the database is down, reports it
+// unavailable (writes fail fast), and catches up after a restart with a
+// write it never got a notification for.
+func TestPostgresFollowerReconnects(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	ctx := context.Background()
+	r := openPG(t, url)
+	w := openPG(t, url)
+	g0, _ := r.Generation(ctx)
+	d, c := doc("hr", "a.txt", "one")
+	if _, err := w.PutDocument(ctx, d, c); err != nil {
+		t.Fatal(err)
+	}
+	waitGen := func(want int64) {
+		t.Helper()
+		for range 600 {
+			if g, _ := r.Generation(ctx); g >= want {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		g, _ := r.Generation(ctx)
+		t.Fatalf("generation %d, want %d", g, want)
+	}
+	waitGen(g0 + 1)
+	srv.Stop(t)
+	for range 600 {
+		if !r.Available() {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if r.Available() {
+		t.Fatal("still available with the database down")
+	}
+	if g, err := r.Generation(ctx); err != nil || g != g0+1 {
+		t.Fatalf("generation while down: %d %v", g, err)
+	}
+	d2, c2 := doc("hr", "b.txt", "two")
+	if _, err := r.PutDocument(ctx, d2, c2); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("write while down: %v", err)
+	}
+	srv.Restart(t)
+	w2 := openPG(t, url)
+	if _, err := w2.PutDocument(ctx, d2, c2); err != nil {
+		t.Fatal(err)
+	}
+	waitGen(g0 + 2)
 }
