@@ -22,7 +22,7 @@ import (
 
 func (a *app) benchCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure retrieval quality and speed on public datasets"}
-	cmd.AddCommand(a.benchRetrievalCommand(), a.benchHTTPCommand())
+	cmd.AddCommand(a.benchRetrievalCommand(), a.benchHTTPCommand(), a.benchLiveCommand())
 	return cmd
 }
 

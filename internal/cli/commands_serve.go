@@ -68,11 +68,10 @@ func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr st
 			_ = shutdown(flush)
 		}()
 	}
-	// Build the default collection's index before taking traffic, so the
-	// first requests do not pay for it.
-	if err := k.Warm(ctx, ""); err != nil {
-		return failErr(err)
-	}
+	// Load every collection's index in the background (/readyz reports
+	// the progress) and follow the change log, so writes by other
+	// processes become searchable here without a rebuild.
+	k.StartLive(ctx, func(err error) { logger.Warn("index follower", "error", err.Error()) })
 	sessions, err := openSessions(ctx, k, cfg)
 	if err != nil {
 		return failErr(err)

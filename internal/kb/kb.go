@@ -3,10 +3,12 @@ package kb
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/ragline/ragline/internal/chunk"
 	"github.com/ragline/ragline/internal/config"
@@ -32,6 +34,8 @@ type KB struct {
 
 	mu     sync.Mutex
 	digest string // cached; "" after a write
+	// stopFollow ends Serve's change-log follower.
+	stopFollow context.CancelFunc
 
 	modelState
 }
@@ -115,8 +119,18 @@ func (k *KB) Analyzer() *text.Analyzer { return k.analyzer }
 // Config returns the configuration the knowledge base was opened with.
 func (k *KB) Config() *config.Config { return k.cfg }
 
-// Close closes the store.
-func (k *KB) Close() error { return k.store.Close() }
+// Close stops following the change log, waits for background index
+// work and closes the store.
+func (k *KB) Close() error {
+	k.mu.Lock()
+	stop := k.stopFollow
+	k.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	k.lexical.Close()
+	return k.store.Close()
+}
 
 // Digest returns the knowledge-base digest (see store.Digest).
 func (k *KB) Digest(ctx context.Context) (string, error) {
@@ -137,10 +151,16 @@ func (k *KB) Digest(ctx context.Context) (string, error) {
 	return d, nil
 }
 
+// invalidate is called after every write: the digest is recomputed on
+// demand, and the write is applied to the in-memory indexes at once, so
+// a write this process acknowledges is already searchable here.
 func (k *KB) invalidate() {
 	k.mu.Lock()
 	k.digest = ""
 	k.mu.Unlock()
+	// A failure here is not the write's: the follower (or the next
+	// query of a one-shot process) retries from the same sequence.
+	_ = k.lexical.Sync(context.Background())
 }
 
 // Snapshot writes a compacted read-only copy stamped with its digest.
@@ -186,8 +206,61 @@ func (k *KB) Warm(ctx context.Context, collection string) error {
 	return nil
 }
 
-// Ping checks that the store answers.
-func (k *KB) Ping(ctx context.Context) error { return k.store.Ping(ctx) }
+// Ping checks that the store answers and, in a server, that the
+// in-memory indexes are loaded (the error says how far loading is).
+func (k *KB) Ping(ctx context.Context) error {
+	if err := k.store.Ping(ctx); err != nil {
+		return err
+	}
+	return k.lexical.Loading()
+}
+
+// FollowInterval is how often a server polls the change log for writes
+// made by other processes.
+const FollowInterval = 100 * time.Millisecond
+
+// StartLive prepares the knowledge base for serving: it loads every
+// collection's in-memory indexes in the background (Ping reports the
+// progress, queries wait for it) and then follows the store's change
+// log, so writes by other processes (a CLI ingest, another replica)
+// become searchable within about FollowInterval, applied as deltas.
+// Errors after the load go to onError. Close stops it.
+func (k *KB) StartLive(ctx context.Context, onError func(error)) {
+	ctx, cancel := context.WithCancel(ctx)
+	k.mu.Lock()
+	k.stopFollow = cancel
+	k.mu.Unlock()
+	done := make(chan struct{})
+	k.lexical.Serve()
+	go func() {
+		defer close(done)
+		if err := k.lexical.Load(ctx); err != nil {
+			if ctx.Err() == nil && onError != nil {
+				onError(err)
+			}
+			return
+		}
+		k.lexical.Follow(ctx, FollowInterval, onError)
+	}()
+	k.mu.Lock()
+	k.stopFollow = func() { cancel(); <-done }
+	k.mu.Unlock()
+}
+
+// WaitLoaded waits until StartLive's load has finished.
+func (k *KB) WaitLoaded(ctx context.Context) error {
+	for {
+		err := k.lexical.Loading()
+		if !errors.Is(err, search.ErrLoading) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
 
 // Collections lists collection names with their document counts.
 func (k *KB) Collections(ctx context.Context) (map[string]int, error) {
@@ -211,3 +284,12 @@ func (k *KB) Document(ctx context.Context, id string) (schema.Document, error) {
 
 // ReadOnly reports whether the knowledge base refuses writes.
 func (k *KB) ReadOnly() bool { return k.store.ReadOnly() }
+
+// IndexedChunks returns the number of chunks of collection in the
+// in-memory lexical index (after StartLive's load or a first query).
+func (k *KB) IndexedChunks(collection string) int {
+	if collection == "" {
+		collection = k.cfg.Collection
+	}
+	return k.lexical.Chunks(collection)
+}

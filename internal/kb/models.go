@@ -83,6 +83,7 @@ func (k *KB) setupModels(ctx context.Context) error {
 		k.vectors = search.NewVectors(k.store, e.Dimensions(), search.VectorOptions{
 			Index: k.cfg.Retrieval.VectorIndex, NProbe: k.cfg.Retrieval.NProbe,
 		})
+		k.lexical.SetVectors(k.vectors)
 		// Vectors are part of what a knowledge base is.
 		k.settings += "\nembedder=" + e.ID() + "/" + strconv.Itoa(e.Dimensions())
 		if k.store.ReadOnly() && k.cfg.Retrieval.Mode != "lexical" {

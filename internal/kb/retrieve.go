@@ -134,11 +134,11 @@ func (k *KB) vectorLists(ctx context.Context, collection string, queries []strin
 	var lists []search.RankedList
 	for i, v := range vecs {
 		search.Normalize(v)
-		matches, gen, err := k.vectors.Search(ctx, collection, v, cand)
+		matches, err := k.vectors.Search(ctx, collection, v, cand)
 		if err != nil {
 			return nil, err
 		}
-		hits, rws, err := k.lexical.Hits(ctx, gen, matches)
+		hits, rws, err := k.lexical.Hits(ctx, matches)
 		if err != nil {
 			return nil, err
 		}

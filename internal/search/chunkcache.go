@@ -10,10 +10,10 @@ import (
 // maxCachedChunks bounds the chunk cache.
 const maxCachedChunks = 50_000
 
-// chunkCache keeps recently retrieved chunks in memory for one write
-// generation of the store: loading a few rows by id through SQLite costs
-// more than ranking them. A new generation (any write, from any process)
-// empties it, since row ids may be reused after deletes.
+// chunkCache keeps recently retrieved chunks in memory for one epoch:
+// loading a few rows by id through SQLite costs more than ranking them.
+// The epoch moves when a change removes chunks (Lexical.Sync), which
+// empties the cache, since row ids may be reused after deletes.
 type chunkCache struct {
 	mu  sync.Mutex
 	max int
@@ -21,7 +21,7 @@ type chunkCache struct {
 	m   map[int64]store.ChunkRecord
 }
 
-// loadChunks returns the chunks of ids, ranked at write generation gen, in
+// loadChunks returns the chunks of ids, ranked in epoch gen, in
 // order, from the cache where it can and from the store for the rest.
 func (l *Lexical) loadChunks(ctx context.Context, gen int64, ids []int64) ([]store.ChunkRecord, error) {
 	c := l.chunks

@@ -22,7 +22,7 @@ func plain(hs []rowHit) []schema.Hit {
 	return out
 }
 
-// hits loads the chunks of matches ranked at write generation gen, in
+// hits loads the chunks of matches ranked in chunk-cache epoch gen, in
 // order, through the chunk cache.
 func (l *Lexical) hits(ctx context.Context, gen int64, matches []store.Match) ([]rowHit, error) {
 	ids := make([]int64, len(matches))
@@ -42,11 +42,11 @@ func (l *Lexical) hits(ctx context.Context, gen int64, matches []store.Match) ([
 	return out, nil
 }
 
-// Hits loads the chunks of matches ranked at write generation gen (e.g.
-// by vector search), in order, through the same chunk cache as lexical
-// retrieval, and returns them with their row ids.
-func (l *Lexical) Hits(ctx context.Context, gen int64, matches []store.Match) ([]schema.Hit, []int64, error) {
-	hs, err := l.hits(ctx, gen, matches)
+// Hits loads the chunks of matches (e.g. from vector search), in order,
+// through the same chunk cache as lexical retrieval, and returns them
+// with their row ids.
+func (l *Lexical) Hits(ctx context.Context, matches []store.Match) ([]schema.Hit, []int64, error) {
+	hs, err := l.hits(ctx, l.epoch.Load(), matches)
 	if err != nil {
 		return nil, nil, err
 	}

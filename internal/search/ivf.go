@@ -231,38 +231,55 @@ func parallelRange(n int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// searchIVF ranks the rows of the nprobe lists whose centroids are
-// closest to q and returns their top k, best first.
-func (ix *vecIndex) searchIVF(q []float32, k, nprobe int) []vscored {
+// searchIVF ranks the live rows of the nprobe lists whose centroids are
+// closest to q and returns their top k (not sorted) added to heap, with
+// the probed lists marked in probed.
+func (ix *vecIndex) searchIVF(q []float32, k, nprobe int, dead bitset, heap []vscored, probed []bool) []vscored {
 	iv := ix.ivf
 	if k <= 0 {
-		return nil
+		return heap
 	}
 	nprobe = min(max(nprobe, 1), iv.nlist)
 	d := ix.dims
 	q = q[:d:d]
-	probe := topScores(q, iv.centroids, d, 0, iv.nlist, nprobe, nil)
-	heap := make([]vscored, 0, k)
-	for _, p := range probe {
-		heap = topScores(q, ix.data, d, int(iv.offsets[p.doc]), int(iv.offsets[p.doc+1]), k, heap)
-	}
-	return sortBest(heap)
-}
-
-// topScores adds rows from to to-1 of the matrix data to heap, a min-heap
-// of at most k of the best rows by dot product with q, and returns it
-// (not sorted). The loop allocates nothing once heap has room for k.
-func topScores(q, data []float32, d, from, to, k int, heap []vscored) []vscored {
+	probe := topScores(q, iv.centroids, d, 0, iv.nlist, nprobe, nil, nil, nil)
 	if heap == nil {
 		heap = make([]vscored, 0, k)
 	}
+	for _, p := range probe {
+		if probed != nil {
+			probed[p.doc] = true
+		}
+		heap = topScores(q, ix.data, d, int(iv.offsets[p.doc]), int(iv.offsets[p.doc+1]), k, heap, ix.rowids, dead)
+	}
+	return heap
+}
+
+// topScores adds the live rows from to to-1 of the matrix data to heap,
+// a min-heap of at most k of the best rows by dot product with q, and
+// returns it (not sorted). rowids name the rows (nil: their positions);
+// dead marks rows to skip. The loop allocates nothing once heap has room
+// for k.
+func topScores(q, data []float32, d, from, to, k int, heap []vscored, rowids []int64, dead bitset) []vscored {
+	if heap == nil {
+		heap = make([]vscored, 0, k)
+	}
+	name := func(i int) int64 {
+		if rowids == nil {
+			return int64(i)
+		}
+		return rowids[i]
+	}
 	for i := from; i < to; i++ {
+		if dead != nil && dead.has(int32(i)) {
+			continue
+		}
 		s := dot(q, data[i*d:(i+1)*d:(i+1)*d])
 		if len(heap) < k {
-			heap = append(heap, vscored{int32(i), s})
+			heap = append(heap, vscored{int32(i), s, name(i)})
 			siftUp(heap, len(heap)-1)
-		} else if s > heap[0].score {
-			heap[0] = vscored{int32(i), s}
+		} else if s > heap[0].score || (s == heap[0].score && name(i) < heap[0].row) {
+			heap[0] = vscored{int32(i), s, name(i)}
 			siftDown(heap, 0)
 		}
 	}

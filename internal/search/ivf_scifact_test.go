@@ -30,8 +30,6 @@ func (e *embeddedVectors) ChunkVectors(_ context.Context, coll string, fn func(i
 	return nil
 }
 
-func (e *embeddedVectors) Generation(context.Context) (int64, error) { return 1, nil }
-
 // TestIVFRecallSciFact embeds the SciFact abstracts and train claims with
 // the hashed test embedder (384 dimensions) and checks that the IVF
 // index, at the default nprobe, finds on average at least 95% of the
@@ -68,11 +66,11 @@ func TestIVFRecallSciFact(t *testing.T) {
 			t.Fatal(err)
 		}
 		search.Normalize(qv[0])
-		want, _, err := exact.Search(ctx, "c", qv[0], 10)
+		want, err := exact.Search(ctx, "c", qv[0], 10)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _, err := ivf.Search(ctx, "c", qv[0], 10)
+		got, err := ivf.Search(ctx, "c", qv[0], 10)
 		if err != nil {
 			t.Fatal(err)
 		}

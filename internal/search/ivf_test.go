@@ -61,11 +61,11 @@ func recallAt(t testing.TB, exact, approx *Vectors, queries [][]float32, k int) 
 	ctx := context.Background()
 	var sum float64
 	for _, q := range queries {
-		want, _, err := exact.Search(ctx, "c", q, k)
+		want, err := exact.Search(ctx, "c", q, k)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _, err := approx.Search(ctx, "c", q, k)
+		got, err := approx.Search(ctx, "c", q, k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,12 +93,12 @@ func TestIVFRecallClustered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ix.ivf == nil || ix.ivf.nlist != ivfLists(n) {
+	if ix.base.ivf == nil || ix.base.ivf.nlist != ivfLists(n) {
 		t.Fatalf("auto did not build an IVF index of %d lists over %d vectors", ivfLists(n), n)
 	}
 	qs := queriesNear(src, 200, 0.05, 12)
 	rec := recallAt(t, exact, ivf, qs, 10)
-	t.Logf("clustered %d×%d, %d lists, nprobe %d: recall@10 %.4f", n, d, ix.ivf.nlist, DefaultNProbe, rec)
+	t.Logf("clustered %d×%d, %d lists, nprobe %d: recall@10 %.4f", n, d, ix.base.ivf.nlist, DefaultNProbe, rec)
 	if rec < 0.95 {
 		t.Errorf("recall@10 %.4f < 0.95", rec)
 	}
@@ -116,13 +116,13 @@ func TestIVFDeterministic(t *testing.T) {
 		}
 		if run == 1 {
 			again, _ := NewVectors(src, 32, VectorOptions{Index: IndexIVF, NProbe: 4}).get(context.Background(), "c")
-			if !slices.Equal(ix.rowids, again.rowids) || !slices.Equal(ix.data, again.data) ||
-				!slices.Equal(ix.ivf.centroids, again.ivf.centroids) || !slices.Equal(ix.ivf.offsets, again.ivf.offsets) {
+			if !slices.Equal(ix.base.rowids, again.base.rowids) || !slices.Equal(ix.base.data, again.base.data) ||
+				!slices.Equal(ix.base.ivf.centroids, again.base.ivf.centroids) || !slices.Equal(ix.base.ivf.offsets, again.base.ivf.offsets) {
 				t.Fatal("two builds over the same vectors differ")
 			}
 		}
 		for i, q := range qs {
-			got, _, err := vs.Search(context.Background(), "c", q, 10)
+			got, err := vs.Search(context.Background(), "c", q, 10)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,11 +145,11 @@ func TestIVFSmallCollections(t *testing.T) {
 			q := make([]float32, 16)
 			q[0] = 1
 			// nprobe beyond the number of lists scans them all: exact.
-			got, _, err := vs.Search(ctx, "c", q, 5)
+			got, err := vs.Search(ctx, "c", q, 5)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _, _ := exact.Search(ctx, "c", q, 5)
+			want, _ := exact.Search(ctx, "c", q, 5)
 			if len(got) != min(n, 5) || len(want) != len(got) {
 				t.Fatalf("%d vectors: %d hits, exact %d", n, len(got), len(want))
 			}
@@ -158,7 +158,7 @@ func TestIVFSmallCollections(t *testing.T) {
 					t.Errorf("rank %d: %v, exact %v", i, got[i], want[i])
 				}
 			}
-			if m, _, _ := vs.Search(ctx, "c", q, 0); len(m) != 0 {
+			if m, _ := vs.Search(ctx, "c", q, 0); len(m) != 0 {
 				t.Errorf("k=0 returned %v", m)
 			}
 			// Vector still finds each row after the rows were reordered.
@@ -175,7 +175,7 @@ func TestIVFSmallCollections(t *testing.T) {
 	}
 	// auto keeps the exact scan below IVFMinVectors.
 	vs := NewVectors(randomVectors(100, 16, 1), 16, VectorOptions{})
-	if ix, _ := vs.get(ctx, "c"); ix.ivf != nil {
+	if ix, _ := vs.get(ctx, "c"); ix.base.ivf != nil {
 		t.Error("auto built an IVF index over 100 vectors")
 	}
 }
@@ -186,7 +186,7 @@ func TestIVFSearchAllocations(t *testing.T) {
 	ix, _ := vs.get(context.Background(), "c")
 	q := src.vecs[5]
 	// Two allocations: the probe heap and the result heap; none per row.
-	if a := testing.AllocsPerRun(20, func() { ix.searchIVF(q, 10, 8) }); a > 2 {
+	if a := testing.AllocsPerRun(20, func() { ix.base.searchIVF(q, 10, 8, nil, make([]vscored, 0, 10), nil) }); a > 2 {
 		t.Errorf("IVF search allocates %.0f times", a)
 	}
 }
@@ -203,7 +203,7 @@ func BenchmarkVectorSearchIVF(b *testing.B) {
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
-		ix.searchIVF(qs[i%len(qs)], 10, DefaultNProbe)
+		ix.base.searchIVF(qs[i%len(qs)], 10, DefaultNProbe, nil, nil, nil)
 		i++
 	}
 }
@@ -216,7 +216,7 @@ func BenchmarkIVFBuild(b *testing.B) {
 	vs := NewVectors(src, d, VectorOptions{Index: IndexExact})
 	ix, _ := vs.get(context.Background(), "c")
 	for b.Loop() {
-		c := *ix
+		c := *ix.base
 		c.buildIVF()
 	}
 }

@@ -4,14 +4,23 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/store"
 )
 
-// Index is what lexical retrieval needs from a store.
+// Index is what lexical retrieval needs from a store: the indexed terms
+// of every chunk (to load the in-memory index), the change log with the
+// terms of changed documents (to keep it current), chunk records, and
+// the store's own full-text ranking for the fts5 engine.
 type Index interface {
-	TermSource
+	store.ChangeLog
+	ChunkTerms(ctx context.Context, collection string, fn func(rowid int64, title, body string)) error
+	DocumentTerms(ctx context.Context, documentID string) ([]store.TermChunk, error)
+	RowVectors(ctx context.Context, rowids []int64) (map[int64][]float32, error)
+	Collections(ctx context.Context) (map[string]int, error)
 	Search(ctx context.Context, q store.Query) ([]store.Match, error)
 	Chunks(ctx context.Context, rowids []int64) ([]store.ChunkRecord, error)
 	DocFreq(ctx context.Context, terms []string) (map[string]int, int, error)
@@ -19,8 +28,9 @@ type Index interface {
 
 // Engines that rank chunks.
 const (
-	// EngineMemory ranks with an in-memory BM25 index loaded from the
-	// store's full-text table and rebuilt when the store changes.
+	// EngineMemory ranks with an in-memory BM25 index per collection,
+	// loaded from the store's full-text table and kept current from the
+	// store's change log (see Lexical).
 	EngineMemory = "memory"
 	// EngineFTS5 ranks with SQLite FTS5's bm25() (fixed k1 1.2, b 0.75).
 	EngineFTS5 = "fts5"
@@ -37,14 +47,40 @@ type Analyzer interface {
 	Terms(s string) []string
 }
 
-// Lexical is BM25 retrieval over the store's full-text index. It is
-// immutable and safe for concurrent use.
+// Lexical is BM25 retrieval over a knowledge base. It is safe for
+// concurrent use.
+//
+// With the memory engine every collection has an in-memory index made of
+// immutable segments and tombstones (see view). Writes reach it through
+// the store's change log (Sync): each change becomes a small new segment
+// and tombstones, published as a new view in one atomic step, so a query
+// runs on the last committed view and never waits for a writer. A
+// one-shot process builds a collection's index on first use and syncs
+// before each query; a server loads every collection at start (Load) and
+// follows the log in the background (Follow), so no request ever builds
+// an index.
 type Lexical struct {
 	index    Index
 	analyzer Analyzer
 	opts     Options
-	cache    *indexCache
 	chunks   *chunkCache
+
+	mu   sync.RWMutex // guards ix and live (the map, not the indexes)
+	ix   map[string]*liveIndex
+	live bool
+	// ready is closed when Load has finished (live mode).
+	ready   chan struct{}
+	loadErr error
+	loaded  atomic.Int64 // chunks loaded so far by Load
+
+	syncMu  sync.Mutex   // one Sync (or lazy build) at a time
+	applied atomic.Int64 // change-log sequence applied to every loaded index
+	// epoch changes whenever chunks are removed: the chunk cache is only
+	// valid within one epoch, since row ids may be reused.
+	epoch atomic.Int64
+	bg    sync.WaitGroup
+	// Vectors, when set, receives the same changes (see Sync).
+	vectors *Vectors
 }
 
 // NewLexical returns a lexical retriever.
@@ -52,7 +88,7 @@ func NewLexical(index Index, analyzer Analyzer, o Options) *Lexical {
 	if o.Engine == "" {
 		o.Engine = EngineMemory
 	}
-	return &Lexical{index: index, analyzer: analyzer, opts: o, cache: &indexCache{src: index}, chunks: &chunkCache{max: maxCachedChunks}}
+	return &Lexical{index: index, analyzer: analyzer, opts: o, chunks: &chunkCache{max: maxCachedChunks}, ix: map[string]*liveIndex{}}
 }
 
 // DocFreq returns how many chunks of collection hold each term, and the
@@ -61,15 +97,15 @@ func (l *Lexical) DocFreq(ctx context.Context, collection string, terms []string
 	if l.opts.Engine == EngineFTS5 {
 		return l.index.DocFreq(ctx, terms)
 	}
-	ix, err := l.cache.get(ctx, collection)
+	v, err := l.view(ctx, collection)
 	if err != nil {
 		return nil, 0, err
 	}
 	out := make(map[string]int, len(terms))
 	for _, t := range terms {
-		out[t] = ix.docFreq(t)
+		out[t] = v.docFreq(t)
 	}
-	return out, len(ix.rowids), nil
+	return out, v.n, nil
 }
 
 // Warm builds the in-memory index of collection ahead of the first query.
@@ -77,19 +113,18 @@ func (l *Lexical) Warm(ctx context.Context, collection string) error {
 	if l.opts.Engine == EngineFTS5 {
 		return nil
 	}
-	_, err := l.cache.get(ctx, collection)
+	_, err := l.view(ctx, collection)
 	return err
 }
 
-// match ranks chunks and returns them with the store's write generation
-// they were ranked at, which the chunk cache then uses (one generation
-// read per retrieval).
+// match ranks chunks and returns them with the chunk-cache epoch they
+// were ranked in.
 func (l *Lexical) match(ctx context.Context, collection string, terms []schema.QueryTerm, k int) ([]store.Match, int64, error) {
 	if l.opts.Engine == EngineFTS5 {
-		gen, err := l.index.Generation(ctx)
-		if err != nil {
+		if err := l.syncIfBehind(ctx); err != nil {
 			return nil, 0, err
 		}
+		gen := l.epoch.Load()
 		words := make([]string, len(terms))
 		for i, t := range terms {
 			words[i] = t.Term
@@ -97,16 +132,12 @@ func (l *Lexical) match(ctx context.Context, collection string, terms []schema.Q
 		m, err := l.index.Search(ctx, store.Query{Collection: collection, Terms: words, K: k, TitleWeight: l.opts.BM25.TitleWeight})
 		return m, gen, err
 	}
-	ix, err := l.cache.get(ctx, collection)
+	gen := l.epoch.Load()
+	v, err := l.view(ctx, collection)
 	if err != nil {
 		return nil, 0, err
 	}
-	top := ix.search(terms, k, l.opts.BM25)
-	out := make([]store.Match, len(top))
-	for i, s := range top {
-		out[i] = store.Match{ChunkRowID: ix.rowids[s.doc], Score: float64(s.score)}
-	}
-	return out, ix.gen, nil
+	return v.search(terms, k, l.opts.BM25), gen, nil
 }
 
 // Result is a ranked list of chunks with the query terms that found them.

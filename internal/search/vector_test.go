@@ -21,8 +21,6 @@ func (m *memVectors) ChunkVectors(_ context.Context, coll string, fn func(int64,
 	return nil
 }
 
-func (m *memVectors) Generation(context.Context) (int64, error) { return m.gen, nil }
-
 func randomVectors(n, d int, seed uint64) *memVectors {
 	r := rand.New(rand.NewPCG(seed, 1))
 	m := &memVectors{gen: 1, rows: map[string][]int64{}, vecs: map[int64][]float32{}}
@@ -50,9 +48,9 @@ func TestVectorSearchMatchesBruteForce(t *testing.T) {
 			q[j] = float32(r.NormFloat64())
 		}
 		Normalize(q)
-		got, gen, err := vs.Search(context.Background(), "c", q, 10)
-		if err != nil || gen != 1 {
-			t.Fatal(err, gen)
+		got, err := vs.Search(context.Background(), "c", q, 10)
+		if err != nil {
+			t.Fatal(err)
 		}
 		type pair struct {
 			id int64
@@ -73,10 +71,10 @@ func TestVectorSearchMatchesBruteForce(t *testing.T) {
 			}
 		}
 	}
-	if m, _, _ := vs.Search(context.Background(), "none", make([]float32, d), 5); len(m) != 0 {
+	if m, _ := vs.Search(context.Background(), "none", make([]float32, d), 5); len(m) != 0 {
 		t.Errorf("empty collection returned %v", m)
 	}
-	if _, _, err := vs.Search(context.Background(), "c", make([]float32, d+1), 5); err == nil {
+	if _, err := vs.Search(context.Background(), "c", make([]float32, d+1), 5); err == nil {
 		t.Error("a query of the wrong dimension was accepted")
 	}
 	v, _ := vs.Vector(context.Background(), "c", 4)
@@ -88,23 +86,10 @@ func TestVectorSearchMatchesBruteForce(t *testing.T) {
 	}
 }
 
-func TestVectorSearchReloadsOnNewGeneration(t *testing.T) {
+func TestVectorSearchRejectsWrongDimensions(t *testing.T) {
 	src := randomVectors(10, 8, 1)
-	vs := NewVectors(src, 8, VectorOptions{})
-	if n, _ := vs.Len(context.Background(), "c"); n != 10 {
-		t.Fatalf("len %d", n)
-	}
-	src.rows["c"] = src.rows["c"][:4]
-	if n, _ := vs.Len(context.Background(), "c"); n != 10 {
-		t.Error("reloaded without a new generation")
-	}
-	src.gen++
-	if n, _ := vs.Len(context.Background(), "c"); n != 4 {
-		t.Errorf("after a write: len %d", n)
-	}
 	src.vecs[src.rows["c"][0]] = []float32{1}
-	src.gen++
-	if _, err := vs.Len(context.Background(), "c"); err == nil {
+	if _, err := NewVectors(src, 8, VectorOptions{}).Len(context.Background(), "c"); err == nil {
 		t.Error("a stored vector of the wrong dimension was accepted")
 	}
 }
@@ -115,7 +100,7 @@ func TestVectorScanAllocationFree(t *testing.T) {
 	ix, _ := vs.get(context.Background(), "c")
 	q := src.vecs[1]
 	// One allocation: the k-element result heap; none per row.
-	if a := testing.AllocsPerRun(20, func() { ix.scan(q, 10, 0, 1000) }); a > 1 {
+	if a := testing.AllocsPerRun(20, func() { ix.base.scan(q, 10, 0, 1000, nil) }); a > 1 {
 		t.Errorf("scan allocates %.0f times", a)
 	}
 }
@@ -131,6 +116,6 @@ func BenchmarkVectorSearch(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		ix.search(q, 10)
+		ix.base.search(q, 10, nil)
 	}
 }
