@@ -209,10 +209,12 @@ func (k *KB) Warm(ctx context.Context, collection string) error {
 // Ping checks that the store answers and, in a server, that the
 // in-memory indexes are loaded (the error says how far loading is).
 func (k *KB) Ping(ctx context.Context) error {
-	if err := k.store.Ping(ctx); err != nil {
+	// Loading first: a store that cannot be reached (store.ErrUnavailable)
+	// only degrades a server whose index is loaded.
+	if err := k.lexical.Loading(); err != nil {
 		return err
 	}
-	return k.lexical.Loading()
+	return k.store.Ping(ctx)
 }
 
 // FollowInterval is how often a server polls the change log for writes

@@ -13,6 +13,9 @@ import (
 // same behaviour; implementations are safe for concurrent use.
 type Backend interface {
 	Store
+	ChangeLog
+	DocumentTerms(ctx context.Context, documentID string) ([]TermChunk, error)
+	RowVectors(ctx context.Context, rowids []int64) (map[int64][]float32, error)
 	PutDocuments(ctx context.Context, docs []DocumentChunks) ([]PutStatus, error)
 	Unchanged(ctx context.Context, collection, key, hash string) (bool, error)
 	DocumentInfo(ctx context.Context, id string) (DocInfo, error)

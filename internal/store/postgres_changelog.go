@@ -35,7 +35,12 @@ func (s *Postgres) Changes(ctx context.Context, collection string, after int64, 
 }
 
 // LastChange returns the newest change's sequence, 0 when there is none.
+// Once the listener runs (see Generation) it answers from memory, so a
+// follower polling it costs no query and sees no error during an outage.
 func (s *Postgres) LastChange(ctx context.Context) (int64, error) {
+	if s.f.done != nil {
+		return s.f.gen.Load(), nil
+	}
 	var seq *int64
 	if err := s.pool.QueryRow(ctx, `SELECT max(seq) FROM changes`).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("last change: %w", s.wrap(err))
@@ -47,20 +52,31 @@ func (s *Postgres) LastChange(ctx context.Context) (int64, error) {
 }
 
 // DocumentTerms returns the indexed terms of a document's chunks in row
-// order; a document that no longer exists has none.
+// order (a document that no longer exists has none), and keeps the
+// chunks' records in memory for the query path.
 func (s *Postgres) DocumentTerms(ctx context.Context, documentID string) ([]TermChunk, error) {
-	rows, err := s.pool.Query(ctx, `SELECT rowid, title_terms, body_terms FROM chunks WHERE document_id = $1 ORDER BY rowid`, documentID)
+	rows, err := s.pool.Query(ctx, `SELECT `+pgChunkCols+`, c.title_terms, c.body_terms
+		FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.document_id = $1 ORDER BY c.rowid`, documentID)
 	if err != nil {
 		return nil, fmt.Errorf("document terms: %w", s.wrap(err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TermChunk, error) {
+	defer rows.Close()
+	var out []TermChunk
+	var recs []ChunkRecord
+	for rows.Next() {
 		var t TermChunk
-		err := r.Scan(&t.RowID, &t.Title, &t.Body)
-		return t, err
-	})
-	if err != nil {
+		r, err := scanChunkRecord(rows, &t.Title, &t.Body)
+		if err != nil {
+			return nil, fmt.Errorf("document terms: %w", s.wrap(err))
+		}
+		t.RowID = r.RowID
+		out = append(out, t)
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("document terms: %w", s.wrap(err))
 	}
+	s.cache.putChunks(recs)
 	return out, nil
 }
 
