@@ -217,6 +217,10 @@ func (k *KB) Ping(ctx context.Context) error {
 	return k.store.Ping(ctx)
 }
 
+// PingStore checks that the store answers, whatever the state of the
+// in-memory indexes (writes need only the store).
+func (k *KB) PingStore(ctx context.Context) error { return k.store.Ping(ctx) }
+
 // FollowInterval is how often a server polls the change log for writes
 // made by other processes.
 const FollowInterval = 100 * time.Millisecond

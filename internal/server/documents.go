@@ -250,7 +250,12 @@ func safeFileName(name string) string {
 func (s *Server) storeWritable(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	if err := s.kb.Ping(ctx); err != nil {
+	// The store alone: an index still loading does not stop writes.
+	ping := s.kb.Ping
+	if p, ok := s.kb.(interface{ PingStore(context.Context) error }); ok {
+		ping = p.PingStore
+	}
+	if err := ping(ctx); err != nil {
 		if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 		}
