@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -101,7 +102,9 @@ log. The documents written are deleted at the end. Questions come from
 			res := LiveBench{Collection: coll, Readers: readers, Writers: writers, External: external,
 				WriteIntervalMS: float64(interval) / float64(time.Millisecond), DurationS: duration.Seconds(),
 				StartupS: round(time.Since(start).Seconds(), 3), GoMaxProcs: runtime.GOMAXPROCS(0)}
-			runtime.GC()
+			// Resident memory as a server holds it once loading garbage
+			// is returned to the system.
+			debug.FreeOSMemory()
 			res.RSSMB = rssMB()
 			res.Chunks = k.IndexedChunks(coll)
 			if res.Chunks > 0 {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strconv"
 
@@ -32,16 +33,25 @@ type beirRecord struct {
 // read are returned together with an error naming the first bad line and
 // the number of bad lines.
 func loadJSONL(ctx context.Context, name string, data []byte, lim Limits, sink func([]schema.Document) bool) ([]schema.Document, error) {
-	var src io.Reader = bytes.NewReader(data)
-	if bytes.HasPrefix(data, magicGzip) {
-		zr, err := gzip.NewReader(src)
+	return readJSONL(ctx, name, bufio.NewReader(bytes.NewReader(data)), lim.maxGunzipped(), lim, sink)
+}
+
+// readJSONL is loadJSONL over a reader; maxUnpacked bounds the bytes read
+// out of a gzip stream (0: unbounded, for a corpus streamed from disk,
+// whose memory use is bounded by a line and a batch, not by the file).
+func readJSONL(ctx context.Context, name string, in *bufio.Reader, maxUnpacked int64, lim Limits, sink func([]schema.Document) bool) ([]schema.Document, error) {
+	var src io.Reader = in
+	if head, _ := in.Peek(len(magicGzip)); bytes.Equal(head, magicGzip) {
+		zr, err := gzip.NewReader(in)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: gzip: %v", name, ErrCorrupt, err)
 		}
 		defer zr.Close()
 		src = zr
 	}
-	maxUnpacked := lim.maxGunzipped()
+	if maxUnpacked <= 0 {
+		maxUnpacked = math.MaxInt64 - 1
+	}
 	cr := &countingReader{r: src}
 	br := bufio.NewReaderSize(io.LimitReader(cr, maxUnpacked+1), 64<<10)
 	// A line holds at most MaxChars characters of text plus JSON escapes.

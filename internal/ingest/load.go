@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -47,6 +48,12 @@ func LoadFile(ctx context.Context, path string, lim Limits) ([]schema.Document, 
 // JSONL some batches may have been delivered before it.
 func StreamFile(ctx context.Context, path string, lim Limits, sink func([]schema.Document) bool) error {
 	lim = lim.withDefaults()
+	if docs, ok, err := streamCorpus(ctx, path, lim, sink); ok {
+		if len(docs) > 0 {
+			sink(docs)
+		}
+		return err
+	}
 	data, err := readFile(path, lim)
 	if err != nil {
 		return err
@@ -56,6 +63,34 @@ func StreamFile(ctx context.Context, path string, lim Limits, sink func([]schema
 		sink(docs)
 	}
 	return err
+}
+
+// streamCorpus streams a JSONL corpus file from disk straight into sink.
+// A corpus is read a line at a time, so unlike a document it is not bound
+// by MaxFileSize (nor its decompressed size by four times that); each
+// record still is, by MaxChars. ok is false when path is not a JSONL
+// corpus (or cannot be read), for the ordinary path to handle.
+func streamCorpus(ctx context.Context, path string, lim Limits, sink func([]schema.Document) bool) (docs []schema.Document, ok bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, nil
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+		return nil, false, nil
+	}
+	br := bufio.NewReaderSize(f, 64<<10)
+	head, _ := br.Peek(SniffLen)
+	if typ, err := Detect(path, head); err != nil || typ != TypeJSONL {
+		return nil, false, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			docs, err = nil, fmt.Errorf("%s: %w: %s parser panic: %v", path, ErrCorrupt, TypeJSONL, r)
+		}
+	}()
+	docs, err = readJSONL(ctx, path, br, 0, lim, sink)
+	return docs, true, err
 }
 
 // StreamBatch is how many JSONL records StreamFile delivers at a time.

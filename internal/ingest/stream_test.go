@@ -1,7 +1,9 @@
 package ingest
 
 import (
-	"context"
+	"bytes"
+	"compress/gzip"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,46 +13,45 @@ import (
 	"github.com/ragline/ragline/internal/schema"
 )
 
-// TestStreamFileMatchesLoadFile streams a corpus of more than one batch
-// and expects exactly LoadFile's documents, delivered in batches.
-func TestStreamFileMatchesLoadFile(t *testing.T) {
-	var b strings.Builder
-	n := StreamBatch*2 + 17
-	for i := range n {
-		fmt.Fprintf(&b, `{"_id":"d%d","title":"Title %d","text":"Body number %d."}`+"\n", i, i, i)
+// TestStreamCorpusNotBoundByFileSize checks that a JSONL corpus over
+// MaxFileSize — plain or gzip-compressed, whose text then also exceeds
+// four times the limit — is streamed whole, while a document file over
+// the limit is still refused.
+func TestStreamCorpusNotBoundByFileSize(t *testing.T) {
+	dir := t.TempDir()
+	var corpus bytes.Buffer
+	for i := range 200 {
+		fmt.Fprintf(&corpus, `{"_id": "d%d", "title": "Record %d", "text": "Body of record number %d, long enough to matter."}`+"\n", i, i, i)
 	}
-	b.WriteString("not json\n")
-	path := filepath.Join(t.TempDir(), "corpus.jsonl")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+	plain := filepath.Join(dir, "corpus.jsonl")
+	if err := os.WriteFile(plain, corpus.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	want, wantErr := LoadFile(ctx, path, Limits{})
-	var got []schema.Document
-	var sizes []int
-	err := StreamFile(ctx, path, Limits{}, func(docs []schema.Document) bool {
-		sizes = append(sizes, len(docs))
-		got = append(got, docs...)
-		return true
-	})
-	if wantErr == nil || err == nil || err.Error() != wantErr.Error() {
-		t.Fatalf("errors differ: stream %v, load %v", err, wantErr)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(corpus.Bytes())
+	zw.Close()
+	packed := filepath.Join(dir, "corpus.jsonl.gz")
+	if err := os.WriteFile(packed, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	if len(got) != n || len(want) != n {
-		t.Fatalf("stream %d docs, load %d, want %d", len(got), len(want), n)
+	lim := Limits{MaxFileSize: int64(gz.Len()) - 1}
+	if int64(corpus.Len()) <= 4*lim.MaxFileSize {
+		t.Fatalf("test corpus too small: %d bytes, limit %d", corpus.Len(), lim.MaxFileSize)
 	}
-	for i := range got {
-		if got[i].Key != want[i].Key || got[i].Text != want[i].Text || got[i].Hash != want[i].Hash {
-			t.Fatalf("doc %d differs: %+v vs %+v", i, got[i], want[i])
+	for _, path := range []string{plain, packed} {
+		n := 0
+		err := StreamFile(t.Context(), path, lim, func(docs []schema.Document) bool { n += len(docs); return true })
+		if err != nil || n != 200 {
+			t.Errorf("%s: %d records, err %v; want all 200", filepath.Base(path), n, err)
 		}
 	}
-	if len(sizes) != 3 || sizes[0] != StreamBatch || sizes[2] != 17 {
-		t.Errorf("batch sizes %v", sizes)
+	doc := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(doc, []byte(strings.Repeat("word ", 200)), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	// Stopping early ends the stream.
-	calls := 0
-	_ = StreamFile(ctx, path, Limits{}, func([]schema.Document) bool { calls++; return false })
-	if calls != 1 {
-		t.Errorf("sink called %d times after returning false", calls)
+	err := StreamFile(t.Context(), doc, Limits{MaxFileSize: 100}, func([]schema.Document) bool { return true })
+	if !errors.Is(err, ErrTooLarge) {
+		t.Errorf("a text file over the limit: err %v, want ErrTooLarge", err)
 	}
 }

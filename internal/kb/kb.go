@@ -57,6 +57,11 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		return nil, err
 	}
 	ix, _ := json.Marshal(cfg.Index())
+	kbID, err := st.ID(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	k := &KB{
 		cfg:      cfg,
 		store:    st,
@@ -64,6 +69,10 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		lexical: search.NewLexical(st, an, search.Options{
 			Engine: cfg.Retrieval.Engine,
 			BM25:   search.BM25{K1: cfg.Retrieval.BM25.K1, B: cfg.Retrieval.BM25.B, TitleWeight: cfg.Retrieval.TitleWeight},
+			// Saved indexes live beside the database file.
+			SaveDir:  st.Path() + ".index",
+			KBID:     kbID,
+			ReadOnly: readOnly,
 		}),
 		gen:      extractive.New(an, extractive.Options{MaxSentences: cfg.Generator.MaxSentences, MinScore: cfg.Generator.MinScore}),
 		chunkOpt: chunkOpt,
@@ -128,8 +137,7 @@ func (k *KB) Close() error {
 	if stop != nil {
 		stop()
 	}
-	k.lexical.Close()
-	return k.store.Close()
+	return errors.Join(k.lexical.Close(), k.store.Close())
 }
 
 // Digest returns the knowledge-base digest (see store.Digest).
@@ -223,7 +231,7 @@ func (k *KB) PingStore(ctx context.Context) error { return k.store.Ping(ctx) }
 
 // FollowInterval is how often a server polls the change log for writes
 // made by other processes.
-const FollowInterval = 100 * time.Millisecond
+const FollowInterval = 50 * time.Millisecond
 
 // StartLive prepares the knowledge base for serving: it loads every
 // collection's in-memory indexes in the background (Ping reports the

@@ -290,6 +290,14 @@ func (l *Lexical) Load(ctx context.Context) error {
 }
 
 func (l *Lexical) load(ctx context.Context) error {
+	if err := l.loadAll(ctx); err != nil {
+		return err
+	}
+	// Saved indexes may be behind the change log: catch up.
+	return l.Sync(ctx)
+}
+
+func (l *Lexical) loadAll(ctx context.Context) error {
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
 	seq, err := l.index.LastChange(ctx)
@@ -310,18 +318,30 @@ func (l *Lexical) load(ctx context.Context) error {
 		return nil
 	}
 	var mu sync.Mutex
+	from := seq
+	var built []string
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for coll := range colls {
 		g.Go(func() error {
-			seg, err := l.build(gctx, coll)
-			if err != nil {
-				return err
+			seg, at, ok := l.readSaved(coll, seq)
+			if !ok {
+				var err error
+				if seg, err = l.build(gctx, coll); err != nil {
+					return err
+				}
+				at = seq
+			} else {
+				l.loaded.Add(int64(seg.len()))
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			from = min(from, at)
+			if !ok {
+				built = append(built, coll)
+			}
 			l.mu.Lock()
-			l.ix[coll] = newLiveIndex(newView([]*segment{seg}, seq), &l.bg)
+			l.ix[coll] = newLiveIndex(newView([]*segment{seg}, at), &l.bg)
 			l.mu.Unlock()
 			return nil
 		})
@@ -329,8 +349,91 @@ func (l *Lexical) load(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	l.applied.Store(seq)
+	// Changes are idempotent: replaying those after the oldest saved
+	// index on the newer ones changes nothing.
+	l.applied.Store(from)
+	if l.opts.SaveDir != "" && l.opts.KBID != "" && !l.opts.ReadOnly {
+		for _, coll := range built {
+			l.bg.Go(func() { _ = l.save(coll) })
+		}
+	}
 	return nil
+}
+
+// readSaved returns collection's saved index if there is a usable one:
+// of this knowledge base, and at most maxReplay changes behind last.
+func (l *Lexical) readSaved(collection string, last int64) (*segment, int64, bool) {
+	if l.opts.SaveDir == "" || l.opts.KBID == "" {
+		return nil, 0, false
+	}
+	seg, at, err := readSegment(l.opts.SaveDir, l.opts.KBID, collection)
+	if err != nil || at > last || last-at > maxReplay {
+		return nil, 0, false
+	}
+	l.savedMu.Lock()
+	if l.saved == nil {
+		l.saved = map[string]int64{}
+	}
+	l.saved[collection] = at
+	l.savedMu.Unlock()
+	l.fromSaved.Add(1)
+	return seg, at, true
+}
+
+// save writes collection's current index to SaveDir, stamped with the
+// sequence it includes.
+func (l *Lexical) save(collection string) error {
+	l.syncMu.Lock()
+	l.mu.RLock()
+	li := l.ix[collection]
+	l.mu.RUnlock()
+	if li == nil {
+		l.syncMu.Unlock()
+		return nil
+	}
+	v, seq := li.load(), l.applied.Load()
+	l.syncMu.Unlock()
+	l.savedMu.Lock()
+	defer l.savedMu.Unlock()
+	if l.saved == nil {
+		l.saved = map[string]int64{}
+	}
+	if at, ok := l.saved[collection]; ok && at >= seq {
+		return nil
+	}
+	var seg *segment
+	if len(v.segs) == 1 && v.ndead[0] == 0 {
+		seg = v.segs[0] // immutable: written as it is, no copy
+	} else {
+		seg = mergeSegments(v.segs, v.dead)
+	}
+	if seg == nil {
+		seg = newSegment()
+	}
+	if err := writeSegment(l.opts.SaveDir, l.opts.KBID, collection, seq, seg); err != nil {
+		return fmt.Errorf("save index %s: %w", collection, err)
+	}
+	l.saved[collection] = seq
+	return nil
+}
+
+// saveChanged saves every collection whose index changed since it was
+// last saved.
+func (l *Lexical) saveChanged() error {
+	if l.opts.SaveDir == "" || l.opts.KBID == "" || l.opts.ReadOnly || !l.isLive() {
+		return nil
+	}
+	l.mu.RLock()
+	colls := make([]string, 0, len(l.ix))
+	for c := range l.ix {
+		colls = append(colls, c)
+	}
+	l.mu.RUnlock()
+	var errs []error
+	for _, c := range colls {
+		errs = append(errs, l.save(c))
+	}
+	return errors.Join(errs...)
 }
 
 // Loading returns nil once Load has finished, else an error wrapping
@@ -376,12 +479,24 @@ func (l *Lexical) Follow(ctx context.Context, interval time.Duration, onError fu
 	}
 }
 
-// Close waits for background merges and rebuilds to finish.
-func (l *Lexical) Close() {
+// Close waits for background merges and rebuilds to finish and, in a
+// server, saves the indexes that changed since they were last saved.
+func (l *Lexical) Close() error {
 	l.bg.Wait()
 	if l.vectors != nil {
 		l.vectors.Close()
 	}
+	if l.isLive() {
+		select {
+		case <-l.ready:
+		default:
+			return nil // never loaded: nothing to save
+		}
+		if l.loadErr != nil {
+			return nil
+		}
+	}
+	return l.saveChanged()
 }
 
 // Chunks returns the number of live chunks in collection's in-memory

@@ -40,6 +40,16 @@ const (
 type Options struct {
 	Engine string
 	BM25   BM25
+	// SaveDir, when set, is where a serving Lexical (Load) reads each
+	// collection's saved index at start and saves it after building it
+	// and on Close.
+	SaveDir string
+	// KBID is the knowledge base's identity (see store.SQLite.ID); saved
+	// indexes of another knowledge base are ignored. Nothing is saved
+	// or read without it.
+	KBID string
+	// ReadOnly reads saved indexes but never writes them.
+	ReadOnly bool
 }
 
 // Analyzer turns text into index terms.
@@ -81,6 +91,11 @@ type Lexical struct {
 	bg    sync.WaitGroup
 	// Vectors, when set, receives the same changes (see Sync).
 	vectors *Vectors
+	// saved is the sequence each collection's saved index includes.
+	savedMu sync.Mutex
+	saved   map[string]int64
+	// fromSaved counts collections Load took from saved indexes.
+	fromSaved atomic.Int64
 }
 
 // NewLexical returns a lexical retriever.

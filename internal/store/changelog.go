@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -180,6 +183,19 @@ func (s *SQLite) hasChangeLog(ctx context.Context) (bool, error) {
 	return s.hasTable(ctx, "changes")
 }
 
+// ID returns the knowledge base's identity: a random value set when it
+// was created, which names the sequence space of its change log (a
+// knowledge base removed and re-created starts its sequence again, under
+// a new identity). Read-only knowledge bases from before it existed have
+// none ("").
+func (s *SQLite) ID(ctx context.Context) (string, error) {
+	id, err := s.Meta(ctx, "kb_id")
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	return id, err
+}
+
 // documentRows returns the row ids of a document's chunks, ascending.
 func documentRows(ctx context.Context, tx *sql.Tx, id string) ([]int64, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT rowid FROM chunks WHERE document_id = ? ORDER BY rowid`, id)
@@ -258,4 +274,11 @@ func (s *SQLite) RowVectors(ctx context.Context, rowids []int64) (map[int64][]fl
 		}
 	}
 	return out, nil
+}
+
+// newID returns 16 random hex digits.
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

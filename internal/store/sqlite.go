@@ -142,6 +142,9 @@ func (s *SQLite) init(ctx context.Context, o Options) error {
 		if err := s.ensureMeta(ctx, "schema_version", schemaVersion); err != nil {
 			return err
 		}
+		if err := s.ensureMeta(ctx, "kb_id", newID()); err != nil {
+			return err
+		}
 	}
 	v, err := s.Meta(ctx, "schema_version")
 	if err != nil {
