@@ -69,8 +69,9 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		lexical: search.NewLexical(st, an, search.Options{
 			Engine: cfg.Retrieval.Engine,
 			BM25:   search.BM25{K1: cfg.Retrieval.BM25.K1, B: cfg.Retrieval.BM25.B, TitleWeight: cfg.Retrieval.TitleWeight},
-			// Saved indexes live beside the database file.
-			SaveDir:  st.Path() + ".index",
+			// Saved indexes live beside the database file (a database
+			// server has no "beside": replicas load from the store).
+			SaveDir:  saveDir(st),
 			KBID:     kbID,
 			ReadOnly: readOnly,
 		}),
@@ -85,6 +86,13 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		return nil, err
 	}
 	return k, nil
+}
+
+func saveDir(st store.Backend) string {
+	if _, ok := st.(*store.SQLite); ok {
+		return st.Path() + ".index"
+	}
+	return ""
 }
 
 // NewAnalyzer builds the analyzer a configuration asks for.

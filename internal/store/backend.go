@@ -14,6 +14,9 @@ import (
 type Backend interface {
 	Store
 	ChangeLog
+	// ID names the knowledge base (and so its change log's sequence
+	// space); "" for an old read-only one without it.
+	ID(ctx context.Context) (string, error)
 	DocumentTerms(ctx context.Context, documentID string) ([]TermChunk, error)
 	RowVectors(ctx context.Context, rowids []int64) (map[int64][]float32, error)
 	PutDocuments(ctx context.Context, docs []DocumentChunks) ([]PutStatus, error)

@@ -119,6 +119,11 @@ func (s *Postgres) init(ctx context.Context, o Options) error {
 	if err := migratePG(ctx, s.pool, !s.readOnly); err != nil {
 		return fmt.Errorf("open knowledge base %s: %w", s.url, s.wrap(err))
 	}
+	if !s.readOnly {
+		if _, err := s.pool.Exec(ctx, `INSERT INTO meta(key, value) VALUES('kb_id', $1) ON CONFLICT(key) DO NOTHING`, newID()); err != nil {
+			return fmt.Errorf("open knowledge base %s: %w", s.url, s.wrap(err))
+		}
+	}
 	if o.Stamp == "" {
 		return nil
 	}
@@ -166,6 +171,16 @@ func unreachable(err error) bool {
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "unexpected EOF") || strings.Contains(msg, "connection reset")
+}
+
+// ID returns the knowledge base's identity, set when the database was
+// first opened writable ("" before that).
+func (s *Postgres) ID(ctx context.Context) (string, error) {
+	id, err := s.Meta(ctx, "kb_id")
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	return id, err
 }
 
 // Path returns the database URL without its password.

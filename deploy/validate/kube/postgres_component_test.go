@@ -1,6 +1,7 @@
 package kube
 
 import (
+	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
 // TestPostgresComponent renders every overlay with the PostgreSQL
@@ -17,22 +19,41 @@ import (
 // password never in the arguments), no snapshot volume or claim, egress to
 // PostgreSQL, and the container rules of the plain overlays.
 func TestPostgresComponent(t *testing.T) {
-	component, err := filepath.Abs(filepath.Join(repo, "deploy/kubernetes/components/postgres"))
+	// krusty refuses absolute paths, so the deploy tree is copied into an
+	// in-memory file system with a kustomization per overlay beside it.
+	fs := filesys.MakeFsInMemory()
+	root := filepath.Join(repo, "deploy")
+	err := filepath.WalkDir(root, func(path string, d iofs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			if rel == "validate" || rel == "imagebuild" {
+				return filepath.SkipDir
+			}
+			return fs.MkdirAll("/deploy/" + rel)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return fs.WriteFile("/deploy/"+rel, b)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, env := range envs {
 		t.Run(env, func(t *testing.T) {
-			overlay, err := filepath.Abs(overlayDir(env))
-			if err != nil {
+			dir := "/deploy/kubernetes/with-postgres-" + env
+			k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../overlays/" + env + "\ncomponents:\n  - ../components/postgres\n"
+			if err := fs.MkdirAll(dir); err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
-			k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - " + overlay + "\ncomponents:\n  - " + component + "\n"
-			if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+			if err := fs.WriteFile(dir+"/kustomization.yaml", []byte(k)); err != nil {
 				t.Fatal(err)
 			}
-			objs, err := Render(dir)
+			objs, err := RenderFS(fs, dir)
 			if err != nil {
 				t.Fatal(err)
 			}
