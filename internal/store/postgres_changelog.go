@@ -38,7 +38,7 @@ func (s *Postgres) Changes(ctx context.Context, collection string, after int64, 
 // Once the listener runs (see Generation) it answers from memory, so a
 // follower polling it costs no query and sees no error during an outage.
 func (s *Postgres) LastChange(ctx context.Context) (int64, error) {
-	if s.f.done != nil {
+	if s.f.started.Load() {
 		return s.f.gen.Load(), nil
 	}
 	var seq *int64

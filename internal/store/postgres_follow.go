@@ -30,13 +30,14 @@ const pgHeartbeat = 500 * time.Millisecond
 // dedicated connection, so the query path never asks the database, and
 // tells whether the database is reachable.
 type pgFollower struct {
-	once   sync.Once
-	gen    atomic.Int64
-	up     atomic.Bool
-	mu     sync.Mutex
-	signal chan struct{}
-	cancel context.CancelFunc
-	done   chan struct{}
+	once    sync.Once
+	started atomic.Bool // true once startFollower has set the fields below
+	gen     atomic.Int64
+	up      atomic.Bool
+	mu      sync.Mutex
+	signal  chan struct{}
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 var _ ChangeNotifier = (*Postgres)(nil)
@@ -53,7 +54,7 @@ func (s *Postgres) ChangeSignal() <-chan struct{} {
 // Available reports whether the listener's connection is up (true before
 // it has started).
 func (s *Postgres) Available() bool {
-	if s.f.done == nil {
+	if !s.f.started.Load() {
 		return true
 	}
 	return s.f.up.Load()
@@ -90,11 +91,12 @@ func (s *Postgres) startFollower() {
 			s.f.up.Store(true)
 		}
 		go s.listen(ctx)
+		s.f.started.Store(true)
 	})
 }
 
 func (s *Postgres) stopFollower() {
-	if s.f.cancel != nil {
+	if s.f.started.Load() {
 		s.f.cancel()
 		<-s.f.done
 	}

@@ -499,3 +499,38 @@ func TestPostgresFollowerReconnects(t *testing.T) {
 	}
 	waitGen(g0 + 2)
 }
+
+// TestPostgresConcurrentUse reads the generation, the last change and the
+// availability while writing from several goroutines on one store (run
+// with -race).
+func TestPostgresConcurrentUse(t *testing.T) {
+	s := openPG(t, pgURL(t))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				_, _ = s.Generation(ctx)
+				_, _ = s.LastChange(ctx)
+				_ = s.Available()
+				<-time.After(time.Millisecond)
+				d, c := doc("hr", fmt.Sprintf("g%d-%d.txt", g, i), "text")
+				if _, err := s.PutDocument(ctx, d, c); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for range 300 {
+		if g, _ := s.LastChange(ctx); g == 40 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	g, _ := s.LastChange(ctx)
+	t.Fatalf("last change %d after 40 writes", g)
+}
