@@ -68,6 +68,9 @@ func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr st
 			_ = shutdown(flush)
 		}()
 	}
+	if p, ok := k.Store().(*store.Postgres); ok {
+		p.SetLogger(logger)
+	}
 	// Load every collection's index in the background (/readyz reports
 	// the progress) and follow the change log, so writes by other
 	// processes become searchable here without a rebuild.

@@ -276,6 +276,9 @@ func TestPostgresOutage(t *testing.T) {
 		t.Fatalf("upload after the outage: %d %s", code, body)
 	}
 	r.awaitSearch("kumquat gardening", "new.md", true)
+	if log := r.log(); !strings.Contains(log, "PostgreSQL connection lost") || !strings.Contains(log, "PostgreSQL connection up") {
+		t.Errorf("the server did not log losing and regaining the database:\n%s", log)
+	}
 	if code, body := r.get("/readyz"); code != 200 || !strings.Contains(body, `"ready"`) {
 		t.Fatalf("/readyz after the outage: %d %s", code, body)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -66,7 +67,7 @@ type Postgres struct {
 	pool     *pgxpool.Pool
 	url      string // redacted
 	readOnly bool
-	logger   *slog.Logger
+	logger   atomic.Pointer[slog.Logger]
 	f        pgFollower
 	cache    pgCache
 }
@@ -96,7 +97,8 @@ func OpenPostgres(ctx context.Context, rawURL string, o Options) (*Postgres, err
 	if err != nil {
 		return nil, fmt.Errorf("open knowledge base %s: %s", red, redactErr(err, rawURL))
 	}
-	s := &Postgres{pool: pool, url: red, readOnly: o.ReadOnly, logger: o.Logger}
+	s := &Postgres{pool: pool, url: red, readOnly: o.ReadOnly}
+	s.logger.Store(o.Logger)
 	if err := s.init(ctx, o); err != nil {
 		pool.Close()
 		return nil, err
@@ -196,15 +198,20 @@ func (s *Postgres) Close() error {
 	return nil
 }
 
+// SetLogger sends the listener's connection events (lost, restored) to
+// l; nil logs nothing.
+func (s *Postgres) SetLogger(l *slog.Logger) { s.logger.Store(l) }
+
 func (s *Postgres) log(msg string, err error) {
-	if s.logger == nil {
+	l := s.logger.Load()
+	if l == nil {
 		return
 	}
 	if err != nil {
-		s.logger.Warn(msg, "store", s.url, "err", redactErr(err, s.url))
+		l.Warn(msg, "store", s.url, "err", redactErr(err, s.url))
 		return
 	}
-	s.logger.Info(msg, "store", s.url)
+	l.Info(msg, "store", s.url)
 }
 
 // Ping checks that the database answers.
