@@ -222,36 +222,7 @@ func (s *Postgres) ChunkTerms(ctx context.Context, collection string, fn func(ro
 // embedder id with dims dimensions, and records them for a database that
 // has none yet.
 func (s *Postgres) CheckEmbedder(ctx context.Context, id string, dims int) error {
-	have, err := s.Meta(ctx, metaEmbedder)
-	if errors.Is(err, ErrNotFound) {
-		if s.readOnly {
-			return nil
-		}
-		if err := s.SetMeta(ctx, metaEmbedder, id); err != nil {
-			return err
-		}
-		return s.SetMeta(ctx, metaDimensions, strconv.Itoa(dims))
-	}
-	if err != nil {
-		return err
-	}
-	haveDims, _ := s.Meta(ctx, metaDimensions)
-	if have == id && haveDims == strconv.Itoa(dims) {
-		return nil
-	}
-	n, err := s.VectorCount(ctx)
-	if err != nil {
-		return err
-	}
-	if n == 0 && !s.readOnly {
-		if err := s.SetMeta(ctx, metaEmbedder, id); err != nil {
-			return err
-		}
-		return s.SetMeta(ctx, metaDimensions, strconv.Itoa(dims))
-	}
-	return fmt.Errorf("%w: %s holds %d vectors of %s (%s dimensions), the configuration gives %s (%d dimensions); "+
-		"vectors of different embedders cannot be compared: re-index with this embedder into a new database",
-		ErrEmbedderMismatch, s.url, n, have, haveDims, id, dims)
+	return checkEmbedder(ctx, s, id, dims, "re-index with this embedder into a new database")
 }
 
 // Embedder returns the embedder id and dimensions recorded for the stored

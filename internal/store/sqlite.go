@@ -153,23 +153,7 @@ func (s *SQLite) init(ctx context.Context, o Options) error {
 	if v != schemaVersion {
 		return fmt.Errorf("open knowledge base %s: schema version %s, this ragline reads %s", s.path, v, schemaVersion)
 	}
-	if o.Stamp == "" {
-		return nil
-	}
-	stamp, err := s.Meta(ctx, "stamp")
-	switch {
-	case errors.Is(err, ErrNotFound) && !s.readOnly:
-		return s.SetMeta(ctx, "stamp", o.Stamp)
-	case err != nil:
-		return err
-	case stamp != o.Stamp:
-		n, _ := s.countDocuments(ctx)
-		if n == 0 && !s.readOnly {
-			return s.SetMeta(ctx, "stamp", o.Stamp)
-		}
-		return fmt.Errorf("%w: it has %q, the configuration gives %q; use the same analyzer and chunker settings or rebuild it", ErrSettingsMismatch, stamp, o.Stamp)
-	}
-	return nil
+	return checkStamp(ctx, s, o.Stamp)
 }
 
 func (s *SQLite) ensureMeta(ctx context.Context, key, value string) error {

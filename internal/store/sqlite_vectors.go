@@ -79,37 +79,7 @@ func (s *SQLite) hasTable(ctx context.Context, name string) (bool, error) {
 // from embedder id with dims dimensions, and records them for a
 // knowledge base that has none yet.
 func (s *SQLite) CheckEmbedder(ctx context.Context, id string, dims int) error {
-	have, err := s.Meta(ctx, metaEmbedder)
-	if errors.Is(err, ErrNotFound) {
-		if s.readOnly {
-			return nil
-		}
-		if err := s.SetMeta(ctx, metaEmbedder, id); err != nil {
-			return err
-		}
-		return s.SetMeta(ctx, metaDimensions, strconv.Itoa(dims))
-	}
-	if err != nil {
-		return err
-	}
-	haveDims, _ := s.Meta(ctx, metaDimensions)
-	if have == id && haveDims == strconv.Itoa(dims) {
-		return nil
-	}
-	n, err := s.VectorCount(ctx)
-	if err != nil {
-		return err
-	}
-	if n == 0 && !s.readOnly {
-		// Nothing embedded yet: adopt the new embedder.
-		if err := s.SetMeta(ctx, metaEmbedder, id); err != nil {
-			return err
-		}
-		return s.SetMeta(ctx, metaDimensions, strconv.Itoa(dims))
-	}
-	return fmt.Errorf("%w: %s holds %d vectors of %s (%s dimensions), the configuration gives %s (%d dimensions); "+
-		"vectors of different embedders cannot be compared: re-index with this embedder (ingest again into a new --data directory, or remove %s and ingest again)",
-		ErrEmbedderMismatch, s.path, n, have, haveDims, id, dims, s.path)
+	return checkEmbedder(ctx, s, id, dims, fmt.Sprintf("re-index with this embedder (ingest again into a new --data directory, or remove %s and ingest again)", s.path))
 }
 
 // Embedder returns the embedder id and dimensions recorded for the
