@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"math/bits"
 	"slices"
 	"sync"
@@ -50,15 +51,7 @@ func (li *liveIndex) apply(removed []int64, added []store.TermChunk, seq int64) 
 	li.mu.Lock()
 	defer li.mu.Unlock()
 	v := li.cur.Load().with(removed, nil, seq)
-	slices.SortFunc(added, func(a, b store.TermChunk) int {
-		switch {
-		case a.RowID < b.RowID:
-			return -1
-		case a.RowID > b.RowID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(added, func(a, b store.TermChunk) int { return cmp.Compare(a.RowID, b.RowID) })
 	seg := newSegment()
 	for i, c := range added {
 		if i > 0 && added[i-1].RowID == c.RowID {

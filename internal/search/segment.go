@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
 	"slices"
@@ -99,14 +100,7 @@ func mergeSegments(segs []*segment, dead []bitset) *segment {
 		}
 	}
 	slices.SortFunc(order, func(a, b src) int {
-		ra, rb := segs[a.seg].rowids[a.doc], segs[b.seg].rowids[b.doc]
-		switch {
-		case ra < rb:
-			return -1
-		case ra > rb:
-			return 1
-		}
-		return 0
+		return cmp.Compare(segs[a.seg].rowids[a.doc], segs[b.seg].rowids[b.doc])
 	})
 	out := &segment{
 		rowids:   make([]int64, len(order)),

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -209,14 +210,7 @@ func (v *vview) compactSegs() {
 		}
 	}
 	slices.SortFunc(order, func(a, b at) int {
-		ra, rb := v.segs[a.s].rowids[a.p], v.segs[b.s].rowids[b.p]
-		switch {
-		case ra < rb:
-			return -1
-		case ra > rb:
-			return 1
-		}
-		return 0
+		return cmp.Compare(v.segs[a.s].rowids[a.p], v.segs[b.s].rowids[b.p])
 	})
 	for _, o := range order {
 		s := v.segs[o.s]
@@ -279,15 +273,7 @@ func (lv *liveVectors) rebuild() {
 			}
 		}
 	}
-	slices.SortFunc(all, func(a, b src) int {
-		switch {
-		case a.row < b.row:
-			return -1
-		case a.row > b.row:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(all, func(a, b src) int { return cmp.Compare(a.row, b.row) })
 	base := &vecIndex{dims: d, rowids: make([]int64, len(all)), data: make([]float32, 0, len(all)*d)}
 	for i, s := range all {
 		base.rowids[i] = s.row
