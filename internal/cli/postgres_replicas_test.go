@@ -124,12 +124,25 @@ func TestPostgresReplicas(t *testing.T) {
 	for range 3 {
 		rs = append(rs, startServer(t, "serve", "--data", url, "--addr", "127.0.0.1:0"))
 	}
+	digest := func(r *cliServer) string {
+		_, body := r.get("/version")
+		var v struct {
+			KB string `json:"kb_digest"`
+		}
+		_ = json.Unmarshal([]byte(body), &v)
+		return v.KB
+	}
+	before := digest(rs[1])
 	const query = "xylophone quartz crossing"
 	if code, body := rs[0].upload("default", map[string]string{"zebra.md": "# Zebra\n\nThe zebra crossing rule mentions a xylophone and quartz."}); code != 200 {
 		t.Fatalf("upload: %d %s", code, body)
 	}
 	for i, r := range rs[1:] {
 		t.Logf("replica %d found the upload after %v", i+2, r.awaitSearch(query, "zebra.md", true))
+	}
+	// The knowledge-base digest each replica reports follows too.
+	if after := digest(rs[1]); after == before || after != digest(rs[0]) || after != digest(rs[2]) {
+		t.Errorf("digest on replica 2 %s (before %s), replica 1 %s, replica 3 %s", after, before, digest(rs[0]), digest(rs[2]))
 	}
 
 	code, body := rs[2].get("/v1/collections/default/documents")

@@ -34,6 +34,12 @@ type KB struct {
 
 	mu     sync.Mutex
 	digest string // cached; "" after a write
+	// digestSeq is the change-log sequence the cached digest was computed
+	// at: another process's write (a CLI, another replica) moves it.
+	digestSeq int64
+	// digestStamped is set for a snapshot's stamped digest, which no
+	// write can change.
+	digestStamped bool
 	// stopFollow ends Serve's change-log follower.
 	stopFollow context.CancelFunc
 
@@ -152,18 +158,22 @@ func (k *KB) Close() error {
 func (k *KB) Digest(ctx context.Context) (string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.digest != "" {
+	if k.digestStamped {
+		return k.digest, nil
+	}
+	seq, seqErr := k.store.LastChange(ctx)
+	if k.digest != "" && (seqErr != nil || seq == k.digestSeq) {
 		return k.digest, nil
 	}
 	if stamped, err := k.store.Meta(ctx, "digest"); err == nil && k.store.ReadOnly() {
-		k.digest = stamped
+		k.digest, k.digestStamped = stamped, true
 		return stamped, nil
 	}
 	d, err := k.store.Digest(ctx, k.settings)
 	if err != nil {
 		return "", err
 	}
-	k.digest = d
+	k.digest, k.digestSeq = d, seq
 	return d, nil
 }
 
