@@ -154,6 +154,7 @@ func runRetrievalBench(ctx context.Context, cfg *config.Config, ds *eval.Dataset
 		docs[i] = asDocument(d)
 		bytes += int64(len(docs[i].Text))
 	}
+	fmt.Fprintf(log, "bench: indexing %d documents (%.1f MB of text)\n", len(docs), float64(bytes)/1e6)
 	t0 := time.Now()
 	if err := k.PutDocuments(ctx, cfg.Collection, docs); err != nil {
 		return RetrievalBench{}, err
@@ -185,7 +186,10 @@ func runRetrievalBench(ctx context.Context, cfg *config.Config, ds *eval.Dataset
 	// Quality: rank documents from a deep chunk list.
 	depth := 100
 	var ndcg, r5, r10, r100, mrr []float64
+	bar := newCounter(log, "bench retrieval", 3*len(ds.Queries), "queries")
+	defer bar.Finish()
 	for _, q := range ds.Queries {
+		bar.Add(1)
 		r, err := k.Retrieve(ctx, cfg.Collection, q.Text, depth*3)
 		if err != nil {
 			return res, err
@@ -210,6 +214,7 @@ func runRetrievalBench(ctx context.Context, cfg *config.Config, ds *eval.Dataset
 	lat := make([]float64, 0, len(ds.Queries))
 	for pass := 0; pass < 2; pass++ {
 		for _, q := range ds.Queries {
+			bar.Add(1)
 			t := time.Now()
 			if _, err := k.Retrieve(ctx, cfg.Collection, q.Text, 10); err != nil {
 				return res, err

@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ragline/ragline/examples/quickstart"
 	"github.com/ragline/ragline/internal/eval"
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/server"
@@ -57,7 +58,9 @@ func (a *app) benchHTTPCommand() *cobra.Command {
 		Long: `Without --target, serves --data in this process on a random 127.0.0.1 port and
 reports its resident memory before and after. With --target, loads that server,
 which must be on a loopback address. Questions come from --questions: a BEIR
-queries.jsonl, a golden JSONL with "question", or a text file with one per line.`,
+queries.jsonl, a golden JSONL with "question", or a text file with one per line;
+by default the quick-start questions built into the binary. Requests are
+stateless: the server keeps no conversation for them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			conc, err := parseLevels(levels)
@@ -67,9 +70,9 @@ queries.jsonl, a golden JSONL with "question", or a text file with one per line.
 			if duration <= 0 || duration > 30*time.Minute {
 				return usageErr("bench http: --duration must be between 0 and 30m")
 			}
-			qs, err := readQuestions(questions)
+			qs, err := benchQuestions(questions)
 			if err != nil {
-				return usageErr("bench http: %v", err)
+				return usageErr("bench http: --questions: %v", err)
 			}
 			ctx := cmd.Context()
 			res := HTTPBench{Questions: len(qs), DurationS: duration.Seconds(), GoMaxProcs: runtime.GOMAXPROCS(0)}
@@ -97,7 +100,9 @@ queries.jsonl, a golden JSONL with "question", or a text file with one per line.
 				if ctx.Err() != nil {
 					break
 				}
-				lvl := loadLevel(ctx, target, qs, c, duration)
+				bar := newCounter(a.stderr, fmt.Sprintf("bench http: %d clients", c), -1, "requests")
+				lvl := loadLevel(ctx, target, qs, c, duration, func() { bar.Add(1) })
+				bar.Finish()
 				fmt.Fprintf(a.stderr, "bench http: %d clients: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors\n", c, lvl.RPS, lvl.P50MS, lvl.P99MS, lvl.Errors)
 				res.Levels = append(res.Levels, lvl)
 			}
@@ -111,7 +116,7 @@ queries.jsonl, a golden JSONL with "question", or a text file with one per line.
 	cmd.Flags().StringVar(&target, "target", "", "base URL of a running server on loopback (default: serve --data in-process)")
 	cmd.Flags().StringVar(&levels, "concurrency", "1,8,32", "comma-separated client counts")
 	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "load time per concurrency level")
-	cmd.Flags().StringVar(&questions, "questions", "examples/quickstart/questions.jsonl", "questions file")
+	cmd.Flags().StringVar(&questions, "questions", "", "questions file (default: the quick-start questions, built in)")
 	return cmd
 }
 
@@ -145,13 +150,22 @@ func loopbackOnly(target string) error {
 	return nil
 }
 
-// readQuestions reads questions from JSONL ("question" or BEIR "text") or
-// plain lines.
-func readQuestions(path string) ([]string, error) {
+// benchQuestions reads the questions file at path, or the built-in
+// quick-start questions when path is "".
+func benchQuestions(path string) ([]string, error) {
+	if path == "" {
+		return parseQuestions("built-in quick-start questions", quickstart.Questions)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return parseQuestions(path, b)
+}
+
+// parseQuestions reads questions from JSONL ("question" or BEIR "text") or
+// plain lines; path names the source in errors.
+func parseQuestions(path string, b []byte) ([]string, error) {
 	var out []string
 	for _, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
@@ -195,8 +209,9 @@ func serveInProcess(k *kb.KB) (string, func(), error) {
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
-// loadLevel runs c closed-loop clients for d and measures every request.
-func loadLevel(ctx context.Context, target string, qs []string, c int, d time.Duration) HTTPBenchLevel {
+// loadLevel runs c closed-loop clients for d and measures every request;
+// answered is called after each successful one.
+func loadLevel(ctx context.Context, target string, qs []string, c int, d time.Duration, answered func()) HTTPBenchLevel {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}, Timeout: 30 * time.Second}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -209,7 +224,7 @@ func loadLevel(ctx context.Context, target string, qs []string, c int, d time.Du
 		go func() {
 			defer wg.Done()
 			for i := w; ctx.Err() == nil; i += c {
-				body, _ := json.Marshal(map[string]string{"message": qs[i%len(qs)]})
+				body, _ := json.Marshal(map[string]any{"message": qs[i%len(qs)], "stateless": true})
 				t0 := time.Now()
 				resp, err := client.Post(target+"/v1/chat", "application/json", bytes.NewReader(body))
 				if err != nil {
@@ -225,6 +240,7 @@ func loadLevel(ctx context.Context, target string, qs []string, c int, d time.Du
 					continue
 				}
 				lat[w] = append(lat[w], float64(time.Since(t0).Microseconds())/1000)
+				answered()
 			}
 		}()
 	}

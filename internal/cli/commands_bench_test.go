@@ -25,10 +25,15 @@ func TestBenchRetrieval(t *testing.T) {
 	// The throwaway knowledge base goes to the temporary folder.
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
+	withProgress(t, false)
 
 	code, out, errOut := run(t, "bench", "retrieval", "--dataset", "cranfield:"+cranfieldDir, "--json", "--limit", "20")
 	if code != ExitOK {
 		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+	// Progress goes to stderr, one line per query here (three passes).
+	if !strings.Contains(errOut, "bench retrieval: 1/60 queries, ") || !strings.Contains(errOut, "bench retrieval: 60/60 queries") {
+		t.Errorf("no progress lines on stderr:\n%s", errOut)
 	}
 	dec := json.NewDecoder(strings.NewReader(out))
 	var res map[string]any

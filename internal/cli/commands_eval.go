@@ -169,15 +169,12 @@ func (a *app) runEval(ctx context.Context, f evalFlags) error {
 		}
 	}
 	fmt.Fprintf(a.stderr, "eval: %s: %d questions against %s\n", ds.Name, len(ds.Queries), rep.Target)
-	step := max(1, len(ds.Queries)/10)
+	bar := newCounter(a.stderr, "eval", len(ds.Queries), "questions")
 	recs, err := eval.Run(ctx, ds, sys, eval.RunOptions{
 		Collection: f.collection, Concurrency: rep.Settings.Concurrency, Depth: f.depth, Ks: ks, Judge: jd,
-		Progress: func(done, total int) {
-			if done%step == 0 || done == total {
-				fmt.Fprintf(a.stderr, "eval: %d/%d\n", done, total)
-			}
-		},
+		Progress: func(done, total int) { bar.Add(1) },
 	})
+	bar.Finish()
 	if err != nil {
 		return failErr(err)
 	}
@@ -288,7 +285,9 @@ func (a *app) evalSystem(ctx context.Context, f evalFlags, cfg *config.Config, d
 		cleanup = func() { os.RemoveAll(dir) }
 		t0 := time.Now()
 		if len(ds.CorpusPaths) > 0 {
-			r, err := k.Ingest(ctx, cfg.Collection, ds.CorpusPaths, nil)
+			p := newProgress(a.stderr)
+			r, err := k.Ingest(ctx, cfg.Collection, ds.CorpusPaths, p)
+			p.finish(r)
 			if err == nil && r.Failed > 0 {
 				for _, fr := range r.Results {
 					if fr.Err != nil {

@@ -169,6 +169,10 @@ func TestEvalTarget(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("--target: exit %d\n%s\n%s\n%s", code, stdout, stderr, s.log())
 	}
+	// Evaluation requests are stateless: the server keeps no conversation.
+	if n := serverSessions(t, s.base); n != 0 {
+		t.Errorf("eval --target left %d conversations on the server", n)
+	}
 	if code, _, stderr := run(t, "eval", "--dataset", quickstartGolden, "--data", data, "--out", local); code != ExitOK {
 		t.Fatalf("--data: exit %d: %s", code, stderr)
 	}

@@ -7,6 +7,8 @@ import (
 	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/telemetry"
 	"log/slog"
+	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -45,15 +47,48 @@ func (a *app) openKB(cmd *cobra.Command, f *kbFlags, readOnly bool) (*kb.KB, err
 	return k, nil
 }
 
+// requireCollection returns a usage error naming the existing collections
+// when the collection a command is about to read does not exist. Only a
+// collection named by --collection is checked unless always is set; an
+// empty knowledge base is left alone unless the collection was named.
+func requireCollection(cmd *cobra.Command, k *kb.KB, f *kbFlags, always bool) error {
+	if f.collection == "" && !always {
+		return nil
+	}
+	name := k.Config().Collection
+	cols, err := k.Collections(cmd.Context())
+	if err != nil {
+		return failErr(err)
+	}
+	if _, ok := cols[name]; ok || (len(cols) == 0 && f.collection == "") {
+		return nil
+	}
+	names := make([]string, 0, len(cols))
+	for c := range cols {
+		names = append(names, c)
+	}
+	slices.Sort(names)
+	if len(names) == 0 {
+		return usageErr("collection %q does not exist: the knowledge base has no collections yet", name)
+	}
+	return usageErr("collection %q does not exist; existing collections: %s", name, strings.Join(names, ", "))
+}
+
 func (a *app) ingestCommand() *cobra.Command {
 	var f kbFlags
 	var asJSON bool
+	var root string
 	cmd := &cobra.Command{
 		Use:   "ingest [flags] PATH...",
 		Short: "Add files and folders (PDF, DOCX, HTML, Markdown, text, CSV, BEIR JSONL) to a collection",
 		Long: `Ingest files and folders recursively. Unchanged files are skipped by content hash;
-changed files replace their chunks atomically. Exit status 1 when any file failed
-(one line on stderr per failure); every other file is still ingested.`,
+changed files replace their chunks atomically. Exit status 1 when any path or file
+failed (one line on stderr per failure); every other file is still ingested.
+
+A document's key is its file's path relative to --root (default: ingest.root of
+the config, else the working directory), or its absolute path when outside it, so
+"ingest docs", "ingest docs/a.md" and "ingest $PWD/docs/a.md" all store docs/a.md
+and re-ingesting an edited file replaces it.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, err := a.openKB(cmd, &f, false)
@@ -61,8 +96,16 @@ changed files replace their chunks atomically. Exit status 1 when any file faile
 				return err
 			}
 			defer k.Close()
+			if root == "" {
+				root = k.Config().Ingest.Root
+			}
+			if root == "" {
+				if root, err = os.Getwd(); err != nil {
+					return failErr(err)
+				}
+			}
 			p := newProgress(a.stderr)
-			rep, err := k.Ingest(cmd.Context(), k.Config().Collection, args, p)
+			rep, err := k.IngestUnder(cmd.Context(), k.Config().Collection, root, args, p)
 			p.finish(rep)
 			if err != nil {
 				return failErr(err)
@@ -80,6 +123,7 @@ changed files replace their chunks atomically. Exit status 1 when any file faile
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the ingestion report as JSON on stdout")
+	cmd.Flags().StringVar(&root, "root", "", "folder that document keys are relative to (default: ingest.root, else the working directory)")
 	return cmd
 }
 
@@ -96,6 +140,9 @@ func (a *app) docsCommand() *cobra.Command {
 				return err
 			}
 			defer k.Close()
+			if err := requireCollection(cmd, k, &f, false); err != nil {
+				return err
+			}
 			coll := f.collection
 			docs, err := k.Store().Documents(cmd.Context(), coll)
 			if err != nil {
@@ -132,6 +179,9 @@ func (a *app) deleteCommand() *cobra.Command {
 				return err
 			}
 			defer k.Close()
+			if err := requireCollection(cmd, k, &f, false); err != nil {
+				return err
+			}
 			failed := false
 			for _, ref := range args {
 				id := ref
@@ -175,6 +225,9 @@ func (a *app) askCommand() *cobra.Command {
 				return err
 			}
 			defer k.Close()
+			if err := requireCollection(cmd, k, &f, true); err != nil {
+				return err
+			}
 			parts, err := buildAgent(cmd.Context(), k, k.Config(), telemetry.NewLogger(a.stderr, slog.LevelWarn), nil)
 			if err != nil {
 				return err

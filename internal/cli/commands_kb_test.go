@@ -15,7 +15,7 @@ import (
 func ingestQuickstart(t *testing.T) string {
 	t.Helper()
 	data := filepath.Join(t.TempDir(), "kb")
-	if code, _, errOut := run(t, "ingest", "--data", data, quickstartDocs); code != ExitOK {
+	if code, _, errOut := run(t, "ingest", "--data", data, "--root", filepath.Dir(quickstartDocs), quickstartDocs); code != ExitOK {
 		t.Fatalf("ingest: exit %d:\n%s", code, errOut)
 	}
 	return data
@@ -185,7 +185,7 @@ func TestIngestSizeLimit(t *testing.T) {
 	cfg := writeFile(t, filepath.Join(root, "ragline.yaml"), "ingest:\n  max_file_size: 1KB\n")
 	data := filepath.Join(root, "kb")
 
-	code, _, errOut := run(t, "--config", cfg, "ingest", "--data", data, in)
+	code, _, errOut := run(t, "--config", cfg, "ingest", "--data", data, "--root", root, in)
 	if code != ExitFailure {
 		t.Fatalf("exit %d, want 1:\n%s", code, errOut)
 	}
@@ -220,7 +220,7 @@ func TestIngestSkipsHiddenFiles(t *testing.T) {
 	writeFile(t, filepath.Join(in, "sub", ".hidden.md"), "# Vault\n\nThe vault code is 4242.\n")
 	data := filepath.Join(root, "kb")
 
-	code, _, errOut := run(t, "ingest", "--data", data, in)
+	code, _, errOut := run(t, "ingest", "--data", data, "--root", root, in)
 	if code != ExitOK {
 		t.Fatalf("exit %d:\n%s", code, errOut)
 	}

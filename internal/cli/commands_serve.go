@@ -141,11 +141,12 @@ func openSessions(ctx context.Context, k *kb.KB, cfg *config.Config) (session.St
 		}
 	}
 	ttl := time.Duration(cfg.Sessions.TTL)
+	opts := []session.Option{session.MaxTurns(cfg.Sessions.MaxTurns), session.CallTimeout(time.Duration(cfg.Sessions.Timeout))}
 	switch kind {
 	case "memory":
-		return session.NewMemory(ttl), nil
+		return session.NewMemory(ttl, opts...), nil
 	case "redis":
-		return session.OpenRedis(ctx, cfg.Sessions.URL.Value(), ttl)
+		return session.OpenRedis(ctx, cfg.Sessions.URL.Value(), ttl, opts...)
 	case "postgres":
 		u := cfg.Sessions.URL.Value()
 		if u == "" {
@@ -154,13 +155,13 @@ func openSessions(ctx context.Context, k *kb.KB, cfg *config.Config) (session.St
 			}
 			u = k.StoreURL()
 		}
-		return session.OpenPostgres(ctx, u, ttl)
+		return session.OpenPostgres(ctx, u, ttl, opts...)
 	}
 	path := cfg.Sessions.Path
 	if path == "" {
 		path = filepath.Join(filepath.Dir(k.Store().Path()), "sessions.db")
 	}
-	return session.OpenSQLite(ctx, path, ttl)
+	return session.OpenSQLite(ctx, path, ttl, opts...)
 }
 
 func shortDigest(d string) string {

@@ -39,7 +39,7 @@ func Default() *Config {
 			IdleTimeout:    Duration(120 * time.Second),
 			GracePeriod:    Duration(20 * time.Second),
 		},
-		Sessions:  SessionsConfig{TTL: Duration(24 * time.Hour)},
+		Sessions:  SessionsConfig{TTL: Duration(24 * time.Hour), MaxTurns: 200, HistoryTurns: 10, Timeout: Duration(800 * time.Millisecond)},
 		Telemetry: TelemetryConfig{ServiceName: "ragline", SampleRatio: 1},
 		pos:       map[string]Position{},
 	}

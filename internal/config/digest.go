@@ -20,6 +20,7 @@ type IndexSettings struct {
 func (c *Config) Index() IndexSettings {
 	ix := IndexSettings{Ingest: c.Ingest, Chunker: c.Chunker, Analyzer: c.Analyzer}
 	ix.Ingest.Workers = 0 // parallelism never changes the result
+	ix.Ingest.Root = ""   // keys depend on it, not how documents are indexed
 	return ix
 }
 

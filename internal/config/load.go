@@ -95,6 +95,9 @@ func Parse(path string, data []byte) (*Config, error) {
 	if cfg.Data != "" && !filepath.IsAbs(cfg.Data) && !strings.Contains(cfg.Data, "://") {
 		cfg.Data = filepath.Join(dir, cfg.Data)
 	}
+	if cfg.Ingest.Root != "" && !filepath.IsAbs(cfg.Ingest.Root) {
+		cfg.Ingest.Root = filepath.Join(dir, cfg.Ingest.Root)
+	}
 	if cfg.Sessions.Path != "" && !filepath.IsAbs(cfg.Sessions.Path) {
 		cfg.Sessions.Path = filepath.Join(dir, cfg.Sessions.Path)
 	}

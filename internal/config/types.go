@@ -52,6 +52,9 @@ type IngestConfig struct {
 	MaxChars int `yaml:"max_chars" json:"max_chars"`
 	// Workers is the number of files extracted in parallel.
 	Workers int `yaml:"workers" json:"workers"`
+	// Root is the folder that `ragline ingest` keys documents relative
+	// to ("" : the working directory); relative to the config file.
+	Root string `yaml:"root" json:"root,omitempty"`
 }
 
 // ChunkerConfig sizes chunks in tokens.
@@ -214,6 +217,15 @@ type SessionsConfig struct {
 	Path string `yaml:"path" json:"path,omitempty"`
 	// TTL expires a session this long after its last turn (0: never).
 	TTL Duration `yaml:"ttl" json:"ttl"`
+	// MaxTurns is the most turns a session holds; a further question in
+	// it is refused with 409 session_full.
+	MaxTurns int `yaml:"max_turns" json:"max_turns"`
+	// HistoryTurns is how many of the latest earlier turns a follow-up
+	// question is read with (rewriting, the model's context).
+	HistoryTurns int `yaml:"history_turns" json:"history_turns"`
+	// Timeout bounds each call to a networked store (Redis); a store that
+	// does not answer in time gets 503 sessions_unavailable.
+	Timeout Duration `yaml:"timeout" json:"timeout"`
 }
 
 // Position is a place in the configuration file.

@@ -130,6 +130,15 @@ func (c *Config) Validate() Errors {
 	if c.Sessions.TTL < 0 {
 		add("sessions.ttl", "must be ≥ 0")
 	}
+	if c.Sessions.MaxTurns < 1 {
+		add("sessions.max_turns", "must be ≥ 1")
+	}
+	if c.Sessions.HistoryTurns < 0 {
+		add("sessions.history_turns", "must be ≥ 0")
+	}
+	if c.Sessions.Timeout <= 0 {
+		add("sessions.timeout", "must be > 0")
+	}
 	if c.Server.MaxUploadBytes < 1024 {
 		add("server.max_upload_bytes", "must be ≥ 1KiB")
 	}

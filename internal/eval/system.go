@@ -106,9 +106,10 @@ func (rm *Remote) Retrieve(ctx context.Context, collection, question string, dep
 	return bestPerDocument(keys, scores, depth), nil
 }
 
-// Answer asks POST /v1/chat without a session.
+// Answer asks POST /v1/chat as a stateless request: the server reads and
+// keeps no conversation for it.
 func (rm *Remote) Answer(ctx context.Context, collection, question string) (schema.Response, error) {
-	body := map[string]any{"message": question}
+	body := map[string]any{"message": question, "stateless": true}
 	if collection != "" {
 		body["collection"] = collection
 	}

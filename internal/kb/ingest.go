@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,12 +35,21 @@ type FileResult struct {
 	Err       error           `json:"-"`
 	Error     string          `json:"error,omitempty"`
 	statuses  []store.PutStatus
+	// legacy is the key older versions gave this file (see docKey).
+	legacy string
 }
 
 // Progress receives ingestion events; calls come from one goroutine.
 type Progress interface {
 	Start(files int, bytes int64)
 	File(r FileResult)
+}
+
+// PartProgress is a Progress that also hears of the documents of a
+// corpus file (BEIR JSONL) as each batch of them is written, long before
+// the whole file is; documents and bytes (their text) count that batch.
+type PartProgress interface {
+	Part(path string, documents int, bytes int64)
 }
 
 // Report summarises an ingestion run.
@@ -59,8 +69,8 @@ type Report struct {
 }
 
 type job struct {
-	path, key string
-	size      int64
+	path, key, legacy string
+	size              int64
 }
 
 type extracted struct {
@@ -72,11 +82,30 @@ type extracted struct {
 	last   bool // the file's last part (corpus files are sent in parts)
 }
 
-// Ingest loads every file under paths into collection. Files are
-// extracted, chunked and analysed in parallel and written one document per
-// transaction by a single writer. A failing file is reported and the
-// others are still ingested.
+// Ingest loads every file under paths into collection, keying each file
+// by its name relative to the path it was found under: a file given
+// itself is keyed by its base name, a file inside a folder by the
+// folder's name and its path below it ("docs/a/b.md"). Uploads and
+// snapshot builds use it: their keys do not depend on the working
+// directory. IngestUnder keys files the same way however they are named.
 func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Progress) (Report, error) {
+	return k.IngestUnder(ctx, collection, "", paths, p)
+}
+
+// IngestUnder loads every file under paths into collection. Files are
+// extracted, chunked and analysed in parallel and written one document per
+// transaction by a single writer. Every path is attempted: a missing or
+// unreadable one, and a failing file, is reported and the others are still
+// ingested.
+//
+// With root set, a file's key is its path relative to root (slashes,
+// "guide/a.md"), or its absolute path when it lies outside root, so the
+// same file gets the same key whether it was named by its folder, by a
+// relative or by an absolute path, and re-ingesting it replaces it. A
+// document stored under the key Ingest would have given (older versions
+// keyed every file that way) is replaced by the file's first ingestion
+// under its new key. With root empty, keys are Ingest's.
+func (k *KB) IngestUnder(ctx context.Context, collection, root string, paths []string, p Progress) (Report, error) {
 	if collection == "" {
 		collection = k.cfg.Collection
 	}
@@ -86,7 +115,7 @@ func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Pr
 	if !config.ValidCollection(collection) {
 		return Report{}, fmt.Errorf("%w: collection name %q must be 1–64 letters, digits, '_', '.' or '-'", ErrInvalid, collection)
 	}
-	jobs, err := walkJobs(paths)
+	jobs, missing, err := walkJobs(root, paths)
 	if err != nil {
 		return Report{}, err
 	}
@@ -95,7 +124,7 @@ func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Pr
 		total += j.size
 	}
 	if p != nil {
-		p.Start(len(jobs), total)
+		p.Start(len(jobs)+len(missing), total)
 	}
 	defer k.invalidate()
 
@@ -130,8 +159,21 @@ func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Pr
 	}()
 	go func() { wg.Wait(); close(out) }()
 
-	rep := Report{Files: len(jobs)}
+	rep := Report{Files: len(jobs) + len(missing)}
 	record := func(r FileResult) {
+		// A document an older version stored for this file under its old
+		// key goes: the file is now stored (or already was, when an older
+		// version was run both ways) under its new key.
+		if r.Err == nil && r.legacy != "" && r.legacy != r.Key {
+			if k.replaceLegacy(ctx, collection, root, r) && r.Status == store.Added {
+				r.Status = store.Replaced
+				for i, s := range r.statuses {
+					if s == store.Added {
+						r.statuses[i] = store.Replaced
+					}
+				}
+			}
+		}
 		rep.Bytes += r.Bytes
 		rep.Chunks += r.Chunks
 		if r.Err != nil {
@@ -152,6 +194,9 @@ func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Pr
 			p.File(r)
 		}
 		rep.Results = append(rep.Results, r)
+	}
+	for _, m := range missing {
+		record(m)
 	}
 	partial := map[string]FileResult{}
 	for ex := range out {
@@ -188,6 +233,13 @@ func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Pr
 			}
 			if !batch[i].last {
 				partial[r.Path] = r
+				if pp, ok := p.(PartProgress); ok {
+					var text int64
+					for _, d := range batch[i].docs {
+						text += int64(len(d.Text))
+					}
+					pp.Part(r.Path, len(batch[i].docs), text)
+				}
 				continue
 			}
 			record(r)
@@ -207,26 +259,47 @@ func (k *KB) Ingest(ctx context.Context, collection string, paths []string, p Pr
 	return rep, nil
 }
 
-func walkJobs(paths []string) ([]job, error) {
-	var jobs []job
-	seen := map[string]bool{}
-	for _, root := range paths {
-		st, err := os.Stat(root)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", root, err)
+// walkJobs lists the files under paths with their keys (see IngestUnder).
+// A path that is missing or cannot be read becomes a failed result of its
+// own; the files found elsewhere are still returned.
+func walkJobs(root string, paths []string) ([]job, []FileResult, error) {
+	var absRoot string
+	if root != "" {
+		var err error
+		if absRoot, err = filepath.Abs(root); err != nil {
+			return nil, nil, fmt.Errorf("ingest root %s: %w", root, err)
 		}
-		files, err := ingest.Walk([]string{root})
+	}
+	var jobs []job
+	var missing []FileResult
+	seen := map[string]bool{}
+	for _, arg := range paths {
+		st, err := os.Stat(arg)
 		if err != nil {
-			return nil, err
+			if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+				err = pe.Err // the path is named with the result
+			}
+			missing = append(missing, FileResult{Path: arg, Err: err})
+			continue
+		}
+		files, err := ingest.Walk([]string{arg})
+		if err != nil {
+			missing = append(missing, FileResult{Path: arg, Err: err})
 		}
 		for _, f := range files {
-			key := filepath.Base(f)
+			legacy := filepath.Base(f)
 			if st.IsDir() {
-				rel, err := filepath.Rel(root, f)
+				rel, err := filepath.Rel(arg, f)
 				if err != nil {
 					rel = f
 				}
-				key = filepath.ToSlash(filepath.Join(filepath.Base(filepath.Clean(root)), rel))
+				legacy = filepath.ToSlash(filepath.Join(filepath.Base(filepath.Clean(arg)), rel))
+			}
+			key := legacy
+			if absRoot != "" {
+				key = docKey(absRoot, f)
+			} else {
+				legacy = ""
 			}
 			if seen[key] {
 				continue
@@ -236,10 +309,44 @@ func walkJobs(paths []string) ([]job, error) {
 			if fi, err := os.Stat(f); err == nil {
 				size = fi.Size()
 			}
-			jobs = append(jobs, job{path: f, key: key, size: size})
+			jobs = append(jobs, job{path: f, key: key, legacy: legacy, size: size})
 		}
 	}
-	return jobs, nil
+	return jobs, missing, nil
+}
+
+// docKey is the key of file under root: its slash-separated path relative
+// to root, or its absolute path when it lies outside root.
+func docKey(absRoot, file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return filepath.ToSlash(file)
+	}
+	rel, err := filepath.Rel(absRoot, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(abs)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// replaceLegacy deletes the document an older version stored for the
+// file of r under its legacy key, and reports whether there was one. A
+// legacy key that is itself the key of another file under root (a
+// "guide.md" at the root next to "docs/guide.md") is left alone.
+func (k *KB) replaceLegacy(ctx context.Context, collection, root string, r FileResult) bool {
+	if root != "" {
+		if fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(r.legacy))); err == nil {
+			if same, err := os.Stat(r.Path); err != nil || !os.SameFile(fi, same) {
+				return false
+			}
+		}
+	}
+	id := store.DocumentID(collection, r.legacy)
+	info, err := k.store.DocumentInfo(ctx, id)
+	if err != nil || info.Source != filepath.Base(r.Path) {
+		return false
+	}
+	return k.store.DeleteDocument(ctx, id) == nil
 }
 
 func fileHash(path string, limit int64) (string, error) {
@@ -431,7 +538,7 @@ func (k *KB) writeBatch(ctx context.Context, batch []extracted) []FileResult {
 	}
 	for fi, ex := range batch {
 		r := &results[fi]
-		*r = FileResult{Path: ex.job.path, Key: ex.job.key, Bytes: ex.job.size, Err: ex.err}
+		*r = FileResult{Path: ex.job.path, Key: ex.job.key, Bytes: ex.job.size, Err: ex.err, legacy: ex.job.legacy}
 		if ex.done {
 			r.Status = store.Unchanged
 			r.statuses = []store.PutStatus{store.Unchanged}

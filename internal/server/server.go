@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,7 +86,7 @@ func New(k KnowledgeBase, o Options) *Server {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if o.Sessions == nil {
-		o.Sessions = session.NewMemory(time.Duration(o.Config.Sessions.TTL))
+		o.Sessions = session.NewMemory(time.Duration(o.Config.Sessions.TTL), session.MaxTurns(o.Config.Sessions.MaxTurns))
 	}
 	if o.Metrics == nil {
 		o.Metrics = telemetry.New()
@@ -161,6 +162,8 @@ type apiError struct {
 	Field   string `json:"field,omitempty"`
 	// Param repeats Field under the name OpenAI clients read.
 	Param string `json:"param,omitempty"`
+	// retryAfter, in seconds, is sent as Retry-After when > 0.
+	retryAfter int
 }
 
 func (e *apiError) Error() string { return e.Message }
@@ -172,6 +175,9 @@ func badRequest(field, format string, args ...any) *apiError {
 // writeError maps any error to a status code: the only place that does.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := s.toAPIError(r, err)
+	if ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+	}
 	writeJSON(w, ae.status, map[string]any{"error": ae})
 }
 
@@ -195,6 +201,12 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 		ae = &apiError{status: http.StatusBadRequest, Type: "invalid_request", Message: err.Error()}
 	case errors.Is(err, session.ErrInvalid):
 		ae = sessionError(err)
+	case errors.Is(err, session.ErrFull):
+		ae = &apiError{status: http.StatusConflict, Type: "session_full", Field: "session_id",
+			Message: fmt.Sprintf("the session holds the most turns allowed (sessions.max_turns %d): start a new session", s.opts.Config.Sessions.MaxTurns)}
+	case errors.Is(err, session.ErrUnavailable):
+		s.opts.Logger.WarnContext(r.Context(), "session store unavailable", "path", r.URL.Path, "err", err)
+		ae = &apiError{status: http.StatusServiceUnavailable, Type: "sessions_unavailable", Message: "the session store is not answering; retry shortly", retryAfter: 1}
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, session.ErrNotFound):
 		ae = &apiError{status: http.StatusNotFound, Type: "not_found", Message: err.Error()}
 	case errors.Is(err, store.ErrReadOnly):
@@ -293,6 +305,9 @@ type chatRequest struct {
 	SessionID  string `json:"session_id,omitempty"`
 	Collection string `json:"collection,omitempty"`
 	Stream     bool   `json:"stream,omitempty"`
+	// Stateless answers without a session: no history is read and nothing
+	// is stored or listed (load and evaluation clients).
+	Stateless bool `json:"stateless,omitempty"`
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -14,12 +15,20 @@ import (
 // chatResponse is the response object plus the conversation it belongs to.
 type chatResponse struct {
 	schema.Response
-	SessionID string `json:"session_id"`
+	// SessionID is "" for a stateless request.
+	SessionID string `json:"session_id,omitempty"`
 	Turn      int    `json:"turn"`
 }
 
-// sessionFor validates or issues the session id of a chat request.
+// sessionFor validates or issues the session id of a chat request; a
+// stateless request has none.
 func sessionFor(req chatRequest) (string, error) {
+	if req.Stateless {
+		if req.SessionID != "" {
+			return "", badRequest("session_id", "a stateless request has no session_id")
+		}
+		return "", nil
+	}
 	if req.SessionID == "" {
 		return session.NewID(), nil
 	}
@@ -41,12 +50,17 @@ func storeID(r *http.Request, id string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// record appends the answered turn to its session.
+// record appends the answered turn, with its trace, to its session (none
+// for a stateless request) and moves the session to the top of the
+// caller's listing.
 func (s *Server) record(r *http.Request, id, question string, resp schema.Response) (int, error) {
+	if id == "" {
+		return 0, nil
+	}
 	turn, err := s.sessions.Append(r.Context(), storeID(r, id), session.Turn{
-		Question: question, Answer: resp.Answer, NoAnswer: resp.NoAnswer, Citations: resp.Citations,
+		Question: question, Answer: resp.Answer, NoAnswer: resp.NoAnswer, Citations: resp.Citations, Trace: resp.Trace,
 	})
-	if err == nil && turn == 0 {
+	if err == nil {
 		err = s.own(r, id)
 	}
 	if errors.Is(err, session.ErrUnavailable) {
@@ -57,9 +71,14 @@ func (s *Server) record(r *http.Request, id, question string, resp schema.Respon
 	return turn, err
 }
 
-// history returns the earlier turns of a session as messages, oldest
-// first; a new session has none.
+// history returns the latest earlier turns of a session as messages,
+// oldest first, at most sessions.history_turns of them; a new or stateless
+// session has none. A session that is already full is refused here,
+// before any work is done for the question.
 func (s *Server) history(r *http.Request, id string) ([]schema.Message, error) {
+	if id == "" {
+		return nil, nil
+	}
 	sess, err := s.sessions.Get(r.Context(), storeID(r, id))
 	if errors.Is(err, session.ErrNotFound) {
 		return nil, nil
@@ -71,8 +90,15 @@ func (s *Server) history(r *http.Request, id string) ([]schema.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]schema.Message, 0, 2*len(sess.Turns))
-	for _, t := range sess.Turns {
+	if max := s.opts.Config.Sessions.MaxTurns; max > 0 && len(sess.Turns) >= max {
+		return nil, fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", id, session.ErrFull, len(sess.Turns))
+	}
+	turns := sess.Turns
+	if n := s.opts.Config.Sessions.HistoryTurns; len(turns) > n {
+		turns = turns[len(turns)-n:]
+	}
+	out := make([]schema.Message, 0, 2*len(turns))
+	for _, t := range turns {
 		out = append(out, schema.Message{Role: "user", Content: t.Question}, schema.Message{Role: "assistant", Content: t.Answer})
 	}
 	return out, nil

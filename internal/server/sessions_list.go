@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -16,8 +17,9 @@ func sessionOwner(r *http.Request) string {
 	return ""
 }
 
-// own records a new session under the caller, so that GET /v1/sessions
-// lists it; stores that cannot list sessions are left alone.
+// own records a session under the caller after each turn, so that GET
+// /v1/sessions lists it, most recently updated first; stores that cannot
+// list sessions are left alone.
 func (s *Server) own(r *http.Request, id string) error {
 	l, ok := s.sessions.(session.Lister)
 	if !ok {
@@ -26,7 +28,8 @@ func (s *Server) own(r *http.Request, id string) error {
 	return l.Own(r.Context(), sessionOwner(r), id, storeID(r, id))
 }
 
-// listSessions answers the caller's conversations, most recent first.
+// listSessions answers a page of the caller's conversations, most recent
+// first, with the cursor of the next page when there is one.
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	limit := session.DefaultListLimit
 	if v := r.URL.Query().Get("limit"); v != "" {
@@ -42,10 +45,14 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &apiError{status: http.StatusNotImplemented, Type: "not_implemented", Message: "the session store cannot list sessions"})
 		return
 	}
-	out, err := l.List(r.Context(), sessionOwner(r), limit)
+	page, err := l.List(r.Context(), sessionOwner(r), r.URL.Query().Get("cursor"), limit)
+	if errors.Is(err, session.ErrInvalid) {
+		s.writeError(w, r, badRequest("cursor", "cursor must be a next_cursor from an earlier listing"))
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	writeJSON(w, http.StatusOK, page)
 }

@@ -17,6 +17,7 @@ func TestUIServed(t *testing.T) {
 			{"/", "text/html", `<script type="module" src="/ui/app.js">`},
 			{"/ui/app.js", "text/javascript", "renderMarkdown"},
 			{"/ui/style.css", "text/css", "prefers-color-scheme: dark"},
+			{"/favicon.ico", "image/x-icon", "\x00\x00\x01\x00"},
 			{"/ui/config.json", "application/json", `"key_required":` + map[bool]string{true: "true", false: "false"}[key != ""]},
 		} {
 			resp, err := http.Get(srv.URL + c.path)

@@ -16,9 +16,10 @@ const DefaultMaxSessions = 10_000
 // Memory is a Store in process memory: sessions are lost on restart and
 // not shared between replicas. It holds at most max sessions.
 type Memory struct {
-	ttl time.Duration
-	max int
-	now func() time.Time
+	ttl  time.Duration
+	max  int
+	opts options
+	now  func() time.Time
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -27,8 +28,8 @@ type Memory struct {
 
 // NewMemory returns an in-memory store whose sessions expire ttl after
 // their last turn (0: never).
-func NewMemory(ttl time.Duration) *Memory {
-	return &Memory{ttl: ttl, max: DefaultMaxSessions, now: time.Now, sessions: map[string]*Session{}, feedback: map[string][]Feedback{}}
+func NewMemory(ttl time.Duration, opts ...Option) *Memory {
+	return &Memory{ttl: ttl, max: DefaultMaxSessions, opts: buildOptions(opts), now: time.Now, sessions: map[string]*Session{}, feedback: map[string][]Feedback{}}
 }
 
 // evict makes room for a new session when the store is full: it drops
@@ -103,6 +104,9 @@ func (m *Memory) Append(ctx context.Context, id string, t Turn) (int, error) {
 		m.evict()
 		s = &Session{ID: id, Created: now}
 		m.sessions[id] = s
+	}
+	if len(s.Turns) >= m.opts.maxTurns {
+		return 0, fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", id, ErrFull, len(s.Turns))
 	}
 	s.Turns = append(s.Turns, t)
 	s.Updated = now

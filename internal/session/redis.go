@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,9 +25,15 @@ import (
 //
 // Redis expires the keys itself: every Append sets the time to live of all
 // three, and a rating inherits the time left on its session's turns.
+//
+// Every call is bounded by the store's call timeout (CallTimeout), and the
+// client neither retries nor waits long for a connection, so a server that
+// is down or frozen costs a request at most about that long: the error is
+// ErrUnavailable.
 type Redis struct {
 	client *redis.Client
 	ttl    time.Duration
+	opts   options
 	now    func() time.Time
 }
 
@@ -50,8 +57,14 @@ func keysFor(id string) redisKeys {
 // A list that RPUSH has just created means a new (or expired) session:
 // stale feedback is dropped and "created" is set.
 //
-// KEYS: turns, meta, feedback. ARGV: turn JSON, now, ttl in ms (0: never).
+// A session that holds ARGV[4] turns already is left alone: -1.
+//
+// KEYS: turns, meta, feedback. ARGV: turn JSON, now, ttl in ms (0: never),
+// maximum turns.
 var appendScript = redis.NewScript(`
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[4]) then
+  return -1
+end
 local n = redis.call('RPUSH', KEYS[1], ARGV[1])
 if n == 1 then
   redis.call('DEL', KEYS[3])
@@ -91,8 +104,10 @@ return n
 // (redis://[[user]:password@]host:port/db, or rediss:// for TLS, with
 // go-redis query options such as ?dial_timeout=2s) and checks that it
 // answers. Sessions expire ttl after their last turn (0: never). Errors
-// name the server's address, never the password.
-func OpenRedis(ctx context.Context, rawURL string, ttl time.Duration) (*Redis, error) {
+// name the server's address, never the password. Timeouts the URL leaves
+// unset follow the call timeout, and failed commands are not retried: a
+// request that finds Redis gone fails fast rather than late.
+func OpenRedis(ctx context.Context, rawURL string, ttl time.Duration, opts ...Option) (*Redis, error) {
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
 		// A url.Error quotes the whole URL, password included.
@@ -101,6 +116,18 @@ func OpenRedis(ctx context.Context, rawURL string, ttl time.Duration) (*Redis, e
 		}
 		return nil, fmt.Errorf("open redis sessions: bad url: %w", err)
 	}
+	o := buildOptions(opts)
+	u, _ := url.Parse(rawURL)
+	q := u.Query()
+	for name, d := range map[string]*time.Duration{"dial_timeout": &opt.DialTimeout, "read_timeout": &opt.ReadTimeout, "write_timeout": &opt.WriteTimeout, "pool_timeout": &opt.PoolTimeout} {
+		if !q.Has(name) {
+			*d = o.callTimeout
+		}
+	}
+	if !q.Has("max_retries") {
+		opt.MaxRetries = -1 // none: a retry would double the wait on a dead server
+	}
+	opt.ContextTimeoutEnabled = true
 	where := fmt.Sprintf("%s (db %d)", opt.Addr, opt.DB)
 	bound := opt.DialTimeout
 	if bound <= 0 {
@@ -113,7 +140,31 @@ func OpenRedis(ctx context.Context, rawURL string, ttl time.Duration) (*Redis, e
 		client.Close()
 		return nil, fmt.Errorf("open redis sessions at %s: %w", where, err)
 	}
-	return &Redis{client: client, ttl: ttl, now: time.Now}, nil
+	return &Redis{client: client, ttl: ttl, opts: o, now: time.Now}, nil
+}
+
+// call bounds one call to the server by the call timeout.
+func (r *Redis) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, r.opts.callTimeout)
+}
+
+// fault marks an error that says the server is unreachable, slow or not
+// serving (rather than a reply to a bad command) as ErrUnavailable.
+func (r *Redis) fault(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	var re redis.Error
+	if errors.As(err, &re) {
+		msg := re.Error()
+		for _, busy := range []string{"LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN"} {
+			if strings.HasPrefix(msg, busy) {
+				return errors.Join(ErrUnavailable, err)
+			}
+		}
+		return err
+	}
+	return errors.Join(ErrUnavailable, err)
 }
 
 // Get returns a session, reading its metadata and turns in one transaction.
@@ -122,6 +173,8 @@ func (r *Redis) Get(ctx context.Context, id string) (Session, error) {
 		// Append never stores such an id, and it must not reach a key.
 		return Session{}, fmt.Errorf("session %s: %w", id, ErrNotFound)
 	}
+	ctx, cancel := r.call(ctx)
+	defer cancel()
 	k := keysFor(id)
 	var meta *redis.MapStringStringCmd
 	var turns *redis.StringSliceCmd
@@ -130,7 +183,7 @@ func (r *Redis) Get(ctx context.Context, id string) (Session, error) {
 		turns = p.LRange(ctx, k.turns, 0, -1)
 		return nil
 	}); err != nil {
-		return Session{}, fmt.Errorf("session %s: %w", id, err)
+		return Session{}, fmt.Errorf("session %s: %w", id, r.fault(err))
 	}
 	raw := turns.Val()
 	if len(raw) == 0 {
@@ -162,11 +215,16 @@ func (r *Redis) Append(ctx context.Context, id string, t Turn) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	ctx, cancel := r.call(ctx)
+	defer cancel()
 	k := keysFor(id)
 	idx, err := appendScript.Run(ctx, r.client, []string{k.turns, k.meta, k.feedback},
-		raw, now.Format(time.RFC3339Nano), ttlMillis(r.ttl)).Int()
+		raw, now.Format(time.RFC3339Nano), ttlMillis(r.ttl), r.opts.maxTurns).Int()
 	if err != nil {
-		return 0, fmt.Errorf("session %s: append: %w", id, err)
+		return 0, fmt.Errorf("session %s: append: %w", id, r.fault(err))
+	}
+	if idx < 0 {
+		return 0, fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", id, ErrFull, r.opts.maxTurns)
 	}
 	return idx, nil
 }
@@ -176,10 +234,12 @@ func (r *Redis) Delete(ctx context.Context, id string) error {
 	if !ValidID(id) {
 		return fmt.Errorf("session %s: %w", id, ErrNotFound)
 	}
+	ctx, cancel := r.call(ctx)
+	defer cancel()
 	k := keysFor(id)
 	n, err := r.client.Del(ctx, k.turns, k.meta, k.feedback).Result()
 	if err != nil {
-		return fmt.Errorf("session %s: delete: %w", id, err)
+		return fmt.Errorf("session %s: delete: %w", id, r.fault(err))
 	}
 	if n == 0 {
 		return fmt.Errorf("session %s: %w", id, ErrNotFound)
@@ -199,10 +259,12 @@ func (r *Redis) AddFeedback(ctx context.Context, f Feedback) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := r.call(ctx)
+	defer cancel()
 	k := keysFor(f.SessionID)
 	n, err := feedbackScript.Run(ctx, r.client, []string{k.turns, k.feedback}, f.Turn, raw).Int()
 	if err != nil {
-		return fmt.Errorf("session %s: feedback: %w", f.SessionID, err)
+		return fmt.Errorf("session %s: feedback: %w", f.SessionID, r.fault(err))
 	}
 	if n == 0 {
 		return fmt.Errorf("session %s: %w", f.SessionID, ErrNotFound)
@@ -226,4 +288,8 @@ func ttlMillis(ttl time.Duration) int64 {
 }
 
 // Ping checks that Redis answers, for readiness probes.
-func (r *Redis) Ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }
+func (r *Redis) Ping(ctx context.Context) error {
+	ctx, cancel := r.call(ctx)
+	defer cancel()
+	return r.fault(r.client.Ping(ctx).Err())
+}

@@ -14,8 +14,62 @@ import (
 // ErrNotFound is returned for an unknown or expired session.
 var ErrNotFound = errors.New("session not found")
 
-// ErrInvalid marks a bad session id, turn or rating.
+// ErrInvalid marks a bad session id, turn, rating or listing cursor.
 var ErrInvalid = errors.New("invalid session request")
+
+// ErrFull is returned by Append when the session already holds its
+// store's maximum number of turns (see MaxTurns): the turn is refused and
+// the session kept as it is, so a client starts a new session.
+var ErrFull = errors.New("session is full")
+
+// ErrUnavailable marks a store that did not answer in time or could not be
+// reached (Redis down or frozen); the request may be retried later.
+var ErrUnavailable = errors.New("session store unavailable")
+
+// DefaultMaxTurns is the most turns a session holds unless MaxTurns says
+// otherwise.
+const DefaultMaxTurns = 200
+
+// DefaultCallTimeout bounds each call to a networked store (Redis) unless
+// CallTimeout says otherwise, so that a store that is down or frozen
+// answers ErrUnavailable well within a second.
+const DefaultCallTimeout = 800 * time.Millisecond
+
+// Option tunes a store when it is opened.
+type Option func(*options)
+
+type options struct {
+	maxTurns    int
+	callTimeout time.Duration
+}
+
+func buildOptions(opts []Option) options {
+	o := options{maxTurns: DefaultMaxTurns, callTimeout: DefaultCallTimeout}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// MaxTurns sets the most turns a session holds; an Append beyond it fails
+// with ErrFull (n ≤ 0: DefaultMaxTurns).
+func MaxTurns(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxTurns = n
+		}
+	}
+}
+
+// CallTimeout bounds each call a networked store makes (d ≤ 0:
+// DefaultCallTimeout); a call that runs out fails with ErrUnavailable.
+func CallTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.callTimeout = d
+		}
+	}
+}
 
 // Turn is one question and its answer.
 type Turn struct {
@@ -23,7 +77,10 @@ type Turn struct {
 	Answer    string            `json:"answer"`
 	NoAnswer  bool              `json:"no_answer"`
 	Citations []schema.Citation `json:"citations,omitempty"`
-	Time      time.Time         `json:"time"`
+	// Trace is the answer's trace, so a reopened conversation shows how
+	// each answer was made.
+	Trace []schema.TraceStep `json:"trace,omitempty"`
+	Time  time.Time          `json:"time"`
 }
 
 // Session is a conversation.
@@ -52,7 +109,8 @@ type Store interface {
 	// Get returns a session or ErrNotFound.
 	Get(ctx context.Context, id string) (Session, error)
 	// Append adds a turn, creating the session when it does not exist,
-	// and returns the turn's index (from 0).
+	// and returns the turn's index (from 0). A session that already holds
+	// the store's maximum number of turns is left as it is: ErrFull.
 	Append(ctx context.Context, id string, t Turn) (int, error)
 	// Delete removes a session and its feedback; ErrNotFound if unknown.
 	Delete(ctx context.Context, id string) error

@@ -17,9 +17,10 @@ import (
 // SQLite is a Store in a SQLite file: sessions survive restarts and can be
 // shared by processes on one machine.
 type SQLite struct {
-	db  *sql.DB
-	ttl time.Duration
-	now func() time.Time
+	db   *sql.DB
+	ttl  time.Duration
+	opts options
+	now  func() time.Time
 }
 
 const sessionSchema = `
@@ -49,8 +50,18 @@ CREATE TABLE IF NOT EXISTS session_owners (
 CREATE INDEX IF NOT EXISTS session_owners_owner ON session_owners(owner);
 `
 
+// ownerUpdatedSchema adds the listing order to session_owners (files
+// written before listings paged lack it): an owner's page is then read
+// from the index, newest first, whatever the number of sessions.
+const ownerUpdatedSchema = `
+ALTER TABLE session_owners ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;
+UPDATE session_owners SET updated = coalesce((SELECT s.updated FROM sessions s WHERE s.id = session_owners.session_id), 0);
+`
+
+const ownerUpdatedIndex = `CREATE INDEX IF NOT EXISTS session_owners_page ON session_owners(owner, updated DESC, ref)`
+
 // OpenSQLite opens (creating) a session database file.
-func OpenSQLite(ctx context.Context, path string, ttl time.Duration) (*SQLite, error) {
+func OpenSQLite(ctx context.Context, path string, ttl time.Duration, opts ...Option) (*SQLite, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open sessions: %w", err)
 	}
@@ -67,7 +78,22 @@ func OpenSQLite(ctx context.Context, path string, ttl time.Duration) (*SQLite, e
 		db.Close()
 		return nil, fmt.Errorf("open sessions %s: %w", path, err)
 	}
-	return &SQLite{db: db, ttl: ttl, now: time.Now}, nil
+	var hasUpdated int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('session_owners') WHERE name = 'updated'`).Scan(&hasUpdated); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sessions %s: %w", path, err)
+	}
+	if hasUpdated == 0 {
+		if _, err := db.ExecContext(ctx, ownerUpdatedSchema); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open sessions %s: add listing order: %w", path, err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, ownerUpdatedIndex); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sessions %s: %w", path, err)
+	}
+	return &SQLite{db: db, ttl: ttl, opts: buildOptions(opts), now: time.Now}, nil
 }
 
 // expired is the oldest "updated" (unix nanoseconds) still alive.
@@ -143,7 +169,13 @@ func (s *SQLite) Append(ctx context.Context, id string, t Turn) (int, error) {
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM turns WHERE session_id = ?`, id).Scan(&idx); err != nil {
 		return 0, err
 	}
+	if idx >= s.opts.maxTurns {
+		return 0, fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", id, ErrFull, idx)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO turns(session_id, idx, turn) VALUES(?, ?, ?)`, id, idx, string(raw)); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE session_owners SET updated = ? WHERE session_id = ?`, now.UnixNano(), id); err != nil {
 		return 0, err
 	}
 	return idx, tx.Commit()

@@ -289,7 +289,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	checkCitation(t, ctx, base, dir, "07-citation-docx", 2, "onboarding-first-week-zh.docx")
 	step(t, ctx, dir, "08-trace",
 		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('.msg.assistant details.trace')[1].open = true`),
-		wait(`document.querySelectorAll('.msg.assistant details.trace')[1].querySelectorAll('tbody tr').length > 0`),
+		wait(`document.querySelectorAll('.msg.assistant details.trace')[1].querySelectorAll('.trace-step').length > 0`),
 	)
 
 	if got := feedbackCount(t, base, "up"); got != "0" {

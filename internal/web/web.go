@@ -26,8 +26,8 @@ type Options struct {
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; " +
 	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'"
 
-// Handler serves the page at "/" and its assets under "/ui/". It is safe
-// for concurrent use.
+// Handler serves the page at "/", its assets under "/ui/" and the icon at
+// "/favicon.ico" (where browsers ask for it). It is safe for concurrent use.
 func Handler(o Options) http.Handler {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
@@ -44,6 +44,10 @@ func Handler(o Options) http.Handler {
 		case p == "/" || p == "/index.html":
 			h.Set("Cache-Control", "no-cache")
 			http.ServeFileFS(w, r, sub, "index.html")
+		case p == "/favicon.ico":
+			h.Set("Content-Type", "image/x-icon")
+			h.Set("Cache-Control", "public, max-age=86400")
+			http.ServeFileFS(w, r, sub, "favicon.ico")
 		case p == "/ui/config.json":
 			h.Set("Content-Type", "application/json; charset=utf-8")
 			h.Set("Cache-Control", "no-store")

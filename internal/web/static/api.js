@@ -93,15 +93,17 @@ export function upload(collection, file, onProgress) {
 
 /**
  * Asks a question with streaming: handlers.step/delta/citation receive
- * events as they come; resolves with the `done` response.
+ * events as they come; resolves with the `done` response. Aborting signal
+ * closes the stream, which stops the answer on the server.
  */
-export async function chatStream(req, handlers) {
+export async function chatStream(req, handlers, signal) {
   let res;
   for (let attempt = 0; ; attempt++) {
     res = await fetch('/v1/chat', {
       method: 'POST',
       headers: headers({ 'Content-Type': 'application/json', Accept: 'text/event-stream' }),
       body: JSON.stringify({ ...req, stream: true }),
+      signal,
     });
     if (res.status === 401 && attempt < 3 && await onUnauthorized()) continue;
     break;

@@ -80,7 +80,9 @@ async function loadCollections() {
   if (def && !names.includes(def)) names.unshift(def);
   // A collection made here exists only once a document is uploaded to it.
   for (const n of state.extraCollections) if (!names.includes(n)) names.push(n);
-  sel.replaceChildren(...names.map((n) => el('option', { value: n, text: n === def ? `${n} (${t('defaultCollection')})` : n })),
+  // The default collection is marked, unless its name already says so.
+  const label = (n) => (n === def && n !== t('defaultCollection') && n !== 'default' ? `${n} (${t('defaultCollection')})` : n);
+  sel.replaceChildren(...names.map((n) => el('option', { value: n, text: label(n) })),
     el('option', { value: NEW_COLLECTION, text: t('newCollectionOption') }));
   state.collection = names.includes(keep) ? keep : (def || names[0] || '');
   sel.value = state.collection;
@@ -88,11 +90,11 @@ async function loadCollections() {
 
 // ---------- sessions ----------
 
-async function loadSessions() {
-  const ul = $('sessions');
-  let list = [];
-  try { list = (await api.call('GET', '/v1/sessions')).sessions; } catch { list = []; }
-  ul.replaceChildren(...list.map((s) => el('li', { class: 'session-row' },
+const SESSION_PAGE = 30;
+const sessionPages = { next: '', loading: null };
+
+function sessionRow(s) {
+  return el('li', { class: 'session-row' },
     el('button', {
       type: 'button', class: 'session' + (s.id === state.sessionId ? ' current' : ''), 'aria-current': s.id === state.sessionId ? 'true' : null,
       dataset: { session: s.id }, onclick: () => openSession(s.id),
@@ -101,8 +103,45 @@ async function loadSessions() {
     el('button', {
       type: 'button', class: 'icon-btn session-delete', 'aria-label': t('deleteSession'), title: t('deleteSession'),
       onclick: () => removeSession(s),
-    }, '×'))));
-  $('sessions-empty').hidden = list.length > 0;
+    }, '×'));
+}
+
+/** Loads the first page of conversations; more come as the list scrolls. */
+async function loadSessions() {
+  const ul = $('sessions');
+  let page = { sessions: [] };
+  try { page = await api.call('GET', `/v1/sessions?limit=${SESSION_PAGE}`); } catch { /* an empty list */ }
+  sessionPages.next = page.next_cursor || '';
+  ul.replaceChildren(...page.sessions.map(sessionRow));
+  $('sessions-empty').hidden = page.sessions.length > 0;
+  ul.dataset.more = String(Boolean(sessionPages.next));
+  moreSessionsIfShort();
+}
+
+/** Appends the next page of conversations, once at a time. */
+function moreSessions() {
+  if (!sessionPages.next || sessionPages.loading) return sessionPages.loading;
+  const cursor = sessionPages.next;
+  sessionPages.loading = (async () => {
+    try {
+      const page = await api.call('GET', `/v1/sessions?limit=${SESSION_PAGE}&cursor=${encodeURIComponent(cursor)}`);
+      if (sessionPages.next !== cursor) return; // the list was reloaded meanwhile
+      sessionPages.next = page.next_cursor || '';
+      const shown = new Set([...document.querySelectorAll('#sessions .session')].map((b) => b.dataset.session));
+      $('sessions').append(...page.sessions.filter((x) => !shown.has(x.id)).map(sessionRow));
+      $('sessions').dataset.more = String(Boolean(sessionPages.next));
+    } catch { /* tried again on the next scroll */ } finally {
+      sessionPages.loading = null;
+    }
+    moreSessionsIfShort();
+  })();
+  return sessionPages.loading;
+}
+
+/** Loads more while the list does not fill the sidebar or is scrolled to its end. */
+function moreSessionsIfShort() {
+  const side = $('sidebar');
+  if (sessionPages.next && side.clientHeight > 0 && side.scrollHeight - side.scrollTop - side.clientHeight < 80) moreSessions();
 }
 
 function newChat() {
@@ -127,7 +166,7 @@ async function openSession(id) {
     s.turns.forEach((turn, i) => {
       addUser(turn.question);
       const a = addAnswer();
-      finishAnswer(a, { answer: turn.answer, citations: turn.citations || [], trace: [], no_answer: turn.no_answer, session_id: id, turn: i });
+      finishAnswer(a, { answer: turn.answer, citations: turn.citations || [], trace: turn.trace || [], no_answer: turn.no_answer, session_id: id, turn: i });
     });
     loadSessions();
   } catch (e) {
@@ -184,16 +223,43 @@ function traceSummary(n, ms, usage) {
   return usage?.total_tokens ? `${s} · ${t('tokens', { n: usage.total_tokens })}` : s;
 }
 
+// detailText renders a step's detail as short "name: value" lines, never
+// as raw JSON: lists are joined (the first few), objects flattened a level.
+function detailText(detail) {
+  const short = (v) => {
+    const s = String(v);
+    return s.length > 120 ? s.slice(0, 119) + '…' : s;
+  };
+  const value = (v) => {
+    if (v === null || v === undefined) return '';
+    if (Array.isArray(v)) {
+      if (!v.length) return '—';
+      if (v.every((x) => typeof x !== 'object' || x === null)) return short(v.slice(0, 5).join(', ') + (v.length > 5 ? `, … (${v.length})` : ''));
+      return t('items', { n: v.length });
+    }
+    if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k} ${typeof x === 'object' && x !== null ? '…' : short(x)}`).join(', ');
+    if (typeof v === 'number' && !Number.isInteger(v)) return v.toFixed(3);
+    return short(v);
+  };
+  return Object.entries(detail || {}).map(([k, v]) => [k.replaceAll('_', ' '), value(v)]).filter(([, v]) => v !== '');
+}
+
 function traceView(trace, usage) {
   const total = trace.reduce((s, x) => s + (x.duration_ms || 0), 0);
-  return el('details', { class: 'trace', dataset: { tokens: String(usage?.total_tokens || 0) } },
+  const longest = Math.max(...trace.map((x) => x.duration_ms || 0), 0.001);
+  return el('details', { class: 'trace', dataset: { tokens: String(usage?.total_tokens || 0), ms: String(total), steps: String(trace.length) } },
     el('summary', { text: traceSummary(trace.length, total, usage) }),
-    el('table', {},
-      el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: t('step') }), el('th', { scope: 'col', text: t('duration') }), el('th', { scope: 'col', text: t('detail') }))),
-      el('tbody', {}, ...trace.map((s) => el('tr', {},
-        el('td', { text: s.step }),
-        el('td', { class: 'num', text: `${(s.duration_ms || 0).toFixed(2)} ms` }),
-        el('td', { class: 'detail', text: s.detail ? JSON.stringify(s.detail) : '' }))))));
+    el('ol', { class: 'trace-steps' }, ...trace.map((s) => {
+      const bar = el('span', { class: 'step-bar', 'aria-hidden': 'true' });
+      bar.style.width = `${Math.max(1, Math.round(100 * (s.duration_ms || 0) / longest))}%`;
+      const lines = detailText(s.detail);
+      return el('li', { class: 'trace-step', dataset: { step: s.step } },
+        el('div', { class: 'step-head' },
+          el('span', { class: 'step-name', text: s.step }),
+          el('span', { class: 'step-time num', text: `${(s.duration_ms || 0).toFixed(2)} ms` })),
+        bar,
+        lines.length ? el('dl', { class: 'step-detail' }, ...lines.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })])) : null);
+    })));
 }
 
 // thumbIcon draws a thumb (down when flipped) without relying on an
@@ -247,13 +313,21 @@ function feedbackView(sessionId, turn) {
   return box;
 }
 
+// stopAnswer cancels the answer being streamed, if any.
+let stopAnswer = null;
+
 async function ask(question) {
   addUser(question);
   const m = addAnswer();
   const body = m.querySelector('.body');
   let text = '';
   const $send = $('send');
+  const $stop = $('stop');
+  const abort = new AbortController();
+  stopAnswer = () => abort.abort();
   $send.disabled = true;
+  $send.hidden = true;
+  $stop.hidden = false;
   try {
     const resp = await api.chatStream({ message: question, session_id: state.sessionId || undefined, collection: state.collection || undefined }, {
       // Until the answer starts, the line under the question names the
@@ -267,7 +341,7 @@ async function ask(question) {
         body.replaceChildren(renderMarkdown(text));
         m.scrollIntoView({ block: 'end' });
       },
-    });
+    }, abort.signal);
     state.sessionId = resp.session_id || state.sessionId;
     finishAnswer(m, resp);
     if (resp.citations?.length) showSources(m.id, resp.citations[0].index, false);
@@ -275,9 +349,18 @@ async function ask(question) {
   } catch (e) {
     body.classList.remove('streaming');
     body.removeAttribute('aria-busy');
-    body.replaceChildren();
-    showError(body, e);
+    if (abort.signal.aborted) {
+      // What arrived stays; the server drops the unfinished turn.
+      m.dataset.stopped = 'true';
+      body.append(el('p', { class: 'muted stopped', role: 'status', text: t('stopped') }));
+    } else {
+      body.replaceChildren();
+      showError(body, e);
+    }
   } finally {
+    stopAnswer = null;
+    $stop.hidden = true;
+    $send.hidden = false;
     $send.disabled = false;
   }
 }
@@ -478,10 +561,12 @@ async function uploadFiles(files) {
         j.status.textContent = r.error ? `${t(r.status)}: ${r.error}` : `${t(r.status)} · ${t(r.chunks === 1 ? 'indexed1' : 'indexed', { n: r.chunks })}`;
         if (r.error) j.item.classList.add('failed');
       } catch (e) {
+        j.bar.value = 100;
         j.item.dataset.status = 'failed';
         j.item.classList.add('failed');
         j.status.textContent = `${t('failed')}: ${e.message}`;
       }
+      j.status.setAttribute('role', j.item.classList.contains('failed') ? 'alert' : 'status');
     }
   };
   await Promise.all([worker(), worker()]);
@@ -526,12 +611,11 @@ function applyLanguage() {
   for (const b of document.querySelectorAll('.fb-send')) b.textContent = t('sendFeedback');
   for (const b of document.querySelectorAll('.page-zoom')) { b.setAttribute('aria-label', t('enlargePage')); b.title = t('enlargePage'); }
   for (const s of document.querySelectorAll('.trace summary')) {
-    const rows = s.parentElement.querySelectorAll('tbody tr');
-    const ms = [...rows].reduce((a, r) => a + parseFloat(r.children[1].textContent), 0);
-    const tokens = Number(s.parentElement.dataset.tokens);
-    s.textContent = traceSummary(rows.length, ms, tokens ? { total_tokens: tokens } : null);
+    const d = s.parentElement.dataset;
+    const tokens = Number(d.tokens);
+    s.textContent = traceSummary(Number(d.steps), Number(d.ms), tokens ? { total_tokens: tokens } : null);
   }
-  for (const th of document.querySelectorAll('.trace thead th')) th.textContent = t(['step', 'duration', 'detail'][th.cellIndex]);
+  $('stop').textContent = t('stop');
 }
 
 async function init() {
@@ -556,6 +640,8 @@ async function init() {
       $('composer').requestSubmit();
     }
   });
+  $('stop').addEventListener('click', () => stopAnswer?.());
+  $('sidebar').addEventListener('scroll', moreSessionsIfShort, { passive: true });
   $('new-chat').addEventListener('click', () => { closeMenu(); newChat(); });
   $('tab-chat').addEventListener('click', () => showView('chat'));
   $('tab-docs').addEventListener('click', () => showView('docs'));
