@@ -16,14 +16,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// ErrUnavailable marks a failure to reach the session store's database:
-// the server still answers, without the conversation's history, and says
-// in its log that the turn was not kept.
-var ErrUnavailable = errors.New("session store unavailable")
-
-// unavailable wraps connection failures with ErrUnavailable.
+// unavailable wraps failures to reach the database, or to hear from it
+// within the call timeout, with ErrUnavailable. A call its caller gave up
+// on (context.Canceled) is returned as it is.
 func unavailable(err error) error {
-	if err == nil || errors.Is(err, ErrUnavailable) {
+	if err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, context.Canceled) {
 		return err
 	}
 	var ne net.Error
@@ -31,8 +28,10 @@ func unavailable(err error) error {
 	var pe *pgconn.PgError
 	switch {
 	case errors.As(err, &ce), errors.As(err, &ne), pgconn.SafeToRetry(err), pgconn.Timeout(err),
-		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-	case errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P")):
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+	case errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57")):
+		// connection exceptions; operator intervention (shutdown, query
+		// cancelled when the call ran out of time)
 	default:
 		if !strings.Contains(err.Error(), "conn closed") {
 			return err
@@ -47,11 +46,14 @@ func unavailable(err error) error {
 type Postgres struct {
 	pool *pgxpool.Pool
 	ttl  time.Duration
+	opts options
 	now  func() time.Time
 }
 
 // postgresSessionSchema lives beside the knowledge-base tables; every name
-// starts with "session" so neither can clash with the other.
+// starts with "session" so neither can clash with the other. A turn is
+// stored whole as JSON (question, answer, citations, trace, time), so a
+// field added to Turn needs no new column.
 const postgresSessionSchema = `
 CREATE TABLE IF NOT EXISTS sessions (
   id      TEXT PRIMARY KEY,
@@ -74,18 +76,33 @@ CREATE TABLE IF NOT EXISTS session_feedback (
 CREATE TABLE IF NOT EXISTS session_owners (
   session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
   owner      TEXT NOT NULL,
-  ref        TEXT NOT NULL
+  ref        TEXT NOT NULL,
+  updated    BIGINT NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS session_owners_owner ON session_owners(owner);
+`
+
+// postgresOwnerUpdated adds the listing order to session_owners (databases
+// written before listings paged lack it) and fills it from the sessions.
+const postgresOwnerUpdated = `
+ALTER TABLE session_owners ADD COLUMN IF NOT EXISTS updated BIGINT NOT NULL DEFAULT 0;
+UPDATE session_owners o SET updated = s.updated FROM sessions s WHERE s.id = o.session_id;
+`
+
+// postgresOwnerIndex reads an owner's page in listing order, newest first,
+// whatever the number of sessions; it replaces the index on owner alone.
+const postgresOwnerIndex = `
+CREATE INDEX IF NOT EXISTS session_owners_page ON session_owners(owner, updated DESC, ref COLLATE "C");
+DROP INDEX IF EXISTS session_owners_owner;
 `
 
 // sessionSchemaLock serialises replicas creating the tables at once.
 const sessionSchemaLock = 0x7365737369006e73
 
 // OpenPostgres connects to the database at rawURL (postgres://…; the
-// password from the URL or PGPASSWORD) and creates the session tables.
-// Errors never show the password.
-func OpenPostgres(ctx context.Context, rawURL string, ttl time.Duration) (*Postgres, error) {
+// password from the URL or PGPASSWORD) and creates the session tables, or
+// adds what an older version's tables lack. Errors never show the
+// password.
+func OpenPostgres(ctx context.Context, rawURL string, ttl time.Duration, opts ...Option) (*Postgres, error) {
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres sessions: bad url: %s", hidePassword(err.Error(), rawURL))
@@ -97,20 +114,41 @@ func OpenPostgres(ctx context.Context, rawURL string, ttl time.Duration) (*Postg
 	if err != nil {
 		return nil, fmt.Errorf("open postgres sessions: %s", hidePassword(err.Error(), rawURL))
 	}
-	tx, err := pool.Begin(ctx)
-	if err == nil {
-		defer tx.Rollback(ctx)
-		if _, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(sessionSchemaLock)); err == nil {
-			if _, err = tx.Exec(ctx, postgresSessionSchema); err == nil {
-				err = tx.Commit(ctx)
-			}
-		}
-	}
-	if err != nil {
+	if err := createPostgresSchema(ctx, pool); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres sessions at %s: %s", cfg.ConnConfig.Host, hidePassword(err.Error(), rawURL))
 	}
-	return &Postgres{pool: pool, ttl: ttl, now: time.Now}, nil
+	return &Postgres{pool: pool, ttl: ttl, opts: buildOptions(opts), now: time.Now}, nil
+}
+
+// createPostgresSchema creates or upgrades the session tables in one
+// transaction, under a lock that replicas starting together share.
+func createPostgresSchema(ctx context.Context, pool *pgxpool.Pool) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(sessionSchemaLock)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, postgresSessionSchema); err != nil {
+		return err
+	}
+	var hasUpdated bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = 'session_owners' AND column_name = 'updated')`).Scan(&hasUpdated); err != nil {
+		return err
+	}
+	if !hasUpdated {
+		if _, err := tx.Exec(ctx, postgresOwnerUpdated); err != nil {
+			return fmt.Errorf("add listing order: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, postgresOwnerIndex); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }
 
 // hidePassword removes the URL's password from a message.
@@ -123,6 +161,7 @@ func hidePassword(msg, rawURL string) string {
 	return msg
 }
 
+// expired is the oldest "updated" (unix nanoseconds) still alive.
 func (p *Postgres) expired() int64 {
 	if p.ttl <= 0 {
 		return 0
@@ -130,24 +169,39 @@ func (p *Postgres) expired() int64 {
 	return p.now().Add(-p.ttl).UnixNano()
 }
 
+// call bounds one call to the database by the store's call timeout.
+func (p *Postgres) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, p.opts.callTimeout)
+}
+
+// rollback ends a transaction that was not committed; it is bounded too,
+// so that a server that stopped answering cannot hold the caller.
+func (p *Postgres) rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, cancel := p.call(context.WithoutCancel(ctx))
+	defer cancel()
+	_ = tx.Rollback(ctx)
+}
+
 // Get returns a session.
 func (p *Postgres) Get(ctx context.Context, id string) (Session, error) {
+	ctx, cancel := p.call(ctx)
+	defer cancel()
 	var out Session
 	var created string
 	var updated int64
 	err := p.pool.QueryRow(ctx, `SELECT id, created, updated FROM sessions WHERE id = $1 AND updated >= $2`, id, p.expired()).
 		Scan(&out.ID, &created, &updated)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return out, fmt.Errorf("session %s: %w", id, ErrNotFound)
+		return Session{}, fmt.Errorf("session %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return out, fmt.Errorf("session %s: %w", id, unavailable(err))
+		return Session{}, fmt.Errorf("session %s: %w", id, unavailable(err))
 	}
 	out.Created, _ = time.Parse(time.RFC3339Nano, created)
 	out.Updated = time.Unix(0, updated).UTC()
 	rows, err := p.pool.Query(ctx, `SELECT turn FROM session_turns WHERE session_id = $1 ORDER BY idx`, id)
 	if err != nil {
-		return out, fmt.Errorf("session %s: %w", id, err)
+		return Session{}, fmt.Errorf("session %s: %w", id, unavailable(err))
 	}
 	defer rows.Close()
 	out.Turns = []Turn{}
@@ -155,18 +209,23 @@ func (p *Postgres) Get(ctx context.Context, id string) (Session, error) {
 		var raw string
 		var t Turn
 		if err := rows.Scan(&raw); err != nil {
-			return out, err
+			return Session{}, fmt.Errorf("session %s: %w", id, unavailable(err))
 		}
 		if err := json.Unmarshal([]byte(raw), &t); err != nil {
-			return out, fmt.Errorf("session %s: stored turn: %w", id, err)
+			return Session{}, fmt.Errorf("session %s: stored turn: %w", id, err)
 		}
 		out.Turns = append(out.Turns, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return Session{}, fmt.Errorf("session %s: %w", id, unavailable(err))
+	}
+	return out, nil
 }
 
-// Append adds a turn in one transaction; the session row lock orders
-// turns appended by two replicas at once.
+// Append adds a turn in one transaction. Writing the session row locks it
+// until the transaction ends, so turns appended by two replicas at once
+// take their turn: each counts the turns the other committed, and the
+// turn past MaxTurns is refused (ErrFull) with the session left as it was.
 func (p *Postgres) Append(ctx context.Context, id string, t Turn) (int, error) {
 	if !ValidID(id) {
 		return 0, errors.Join(ErrInvalid, fmt.Errorf("session id %q", id))
@@ -179,13 +238,24 @@ func (p *Postgres) Append(ctx context.Context, id string, t Turn) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	ctx, cancel := p.call(ctx)
+	defer cancel()
+	idx, err := p.append(ctx, id, now, raw)
+	if err != nil && !errors.Is(err, ErrFull) {
+		return 0, fmt.Errorf("session %s: append: %w", id, unavailable(err))
+	}
+	return idx, err
+}
+
+func (p *Postgres) append(ctx context.Context, id string, now time.Time, raw []byte) (int, error) {
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
-		return 0, unavailable(err)
+		return 0, err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer p.rollback(ctx, tx)
+	// An expired session starts over.
 	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id = $1 AND updated < $2`, id, p.expired()); err != nil {
-		return 0, unavailable(err)
+		return 0, err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO sessions(id, created, updated) VALUES($1, $2, $3)
 		ON CONFLICT(id) DO UPDATE SET updated = excluded.updated`, id, now.Format(time.RFC3339Nano), now.UnixNano()); err != nil {
@@ -195,7 +265,13 @@ func (p *Postgres) Append(ctx context.Context, id string, t Turn) (int, error) {
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM session_turns WHERE session_id = $1`, id).Scan(&idx); err != nil {
 		return 0, err
 	}
+	if idx >= p.opts.maxTurns {
+		return 0, fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", id, ErrFull, idx)
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO session_turns(session_id, idx, turn) VALUES($1, $2, $3)`, id, idx, string(raw)); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE session_owners SET updated = $1 WHERE session_id = $2`, now.UnixNano(), id); err != nil {
 		return 0, err
 	}
 	return idx, tx.Commit(ctx)
@@ -203,9 +279,11 @@ func (p *Postgres) Append(ctx context.Context, id string, t Turn) (int, error) {
 
 // Delete removes a session with its turns and feedback.
 func (p *Postgres) Delete(ctx context.Context, id string) error {
+	ctx, cancel := p.call(ctx)
+	defer cancel()
 	tag, err := p.pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1 AND updated >= $2`, id, p.expired())
 	if err != nil {
-		return err
+		return fmt.Errorf("session %s: delete: %w", id, unavailable(err))
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("session %s: %w", id, ErrNotFound)
@@ -213,33 +291,52 @@ func (p *Postgres) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// AddFeedback records a rating of an existing turn.
+// AddFeedback records a rating of an existing turn: one statement that
+// inserts only when the session is alive and holds the turn.
 func (p *Postgres) AddFeedback(ctx context.Context, f Feedback) error {
 	if err := checkFeedback(f); err != nil {
 		return err
 	}
-	sess, err := p.Get(ctx, f.SessionID)
-	if err != nil {
-		return err
-	}
-	if f.Turn >= len(sess.Turns) {
-		return errors.Join(ErrInvalid, fmt.Errorf("turn: session %s has %d turns", f.SessionID, len(sess.Turns)))
-	}
 	if f.Time.IsZero() {
 		f.Time = p.now().UTC()
 	}
-	_, err = p.pool.Exec(ctx, `INSERT INTO session_feedback(session_id, turn, rating, comment, time) VALUES($1, $2, $3, $4, $5)`,
-		f.SessionID, f.Turn, f.Rating, f.Comment, f.Time.Format(time.RFC3339Nano))
-	return err
+	ctx, cancel := p.call(ctx)
+	defer cancel()
+	var turns int
+	var alive bool
+	err := p.pool.QueryRow(ctx, `WITH s AS (
+		  SELECT id, (SELECT count(*) FROM session_turns t WHERE t.session_id = sessions.id) AS turns
+		  FROM sessions WHERE id = $1 AND updated >= $2
+		), ins AS (
+		  INSERT INTO session_feedback(session_id, turn, rating, comment, time)
+		  SELECT id, $3::integer, $4, $5, $6 FROM s WHERE turns > $3::integer
+		)
+		SELECT coalesce((SELECT turns FROM s), 0), EXISTS (SELECT 1 FROM s)`,
+		f.SessionID, p.expired(), f.Turn, f.Rating, f.Comment, f.Time.Format(time.RFC3339Nano)).Scan(&turns, &alive)
+	if err != nil {
+		return fmt.Errorf("session %s: feedback: %w", f.SessionID, unavailable(err))
+	}
+	if !alive {
+		return fmt.Errorf("session %s: %w", f.SessionID, ErrNotFound)
+	}
+	if f.Turn >= turns {
+		return errors.Join(ErrInvalid, fmt.Errorf("turn: session %s has %d turns", f.SessionID, turns))
+	}
+	return nil
 }
 
-// Own records the owner of a session; the record goes with the session.
+// Own records the owner of a session and moves it to its place in the
+// owner's listing (the session's last update); owning it again, as after
+// every turn, only refreshes that place. The record goes with the session.
 func (p *Postgres) Own(ctx context.Context, owner, ref, id string) error {
-	tag, err := p.pool.Exec(ctx, `INSERT INTO session_owners(session_id, owner, ref)
-		SELECT id, $1, $2 FROM sessions WHERE id = $3 AND updated >= $4
-		ON CONFLICT(session_id) DO UPDATE SET owner = excluded.owner, ref = excluded.ref`, owner, ref, id, p.expired())
+	ctx, cancel := p.call(ctx)
+	defer cancel()
+	tag, err := p.pool.Exec(ctx, `INSERT INTO session_owners(session_id, owner, ref, updated)
+		SELECT id, $1, $2, updated FROM sessions WHERE id = $3 AND updated >= $4
+		ON CONFLICT(session_id) DO UPDATE SET owner = excluded.owner, ref = excluded.ref, updated = excluded.updated`,
+		owner, ref, id, p.expired())
 	if err != nil {
-		return fmt.Errorf("session %s: own: %w", id, err)
+		return fmt.Errorf("session %s: own: %w", id, unavailable(err))
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("session %s: %w", id, ErrNotFound)
@@ -247,38 +344,75 @@ func (p *Postgres) Own(ctx context.Context, owner, ref, id string) error {
 	return nil
 }
 
-// List returns the live sessions of owner, most recently updated first.
-func (p *Postgres) List(ctx context.Context, owner string, limit int) ([]Summary, error) {
-	rows, err := p.pool.Query(ctx, `SELECT o.ref, s.created, s.updated,
-		  (SELECT count(*) FROM session_turns t WHERE t.session_id = s.id),
-		  coalesce((SELECT turn FROM session_turns t WHERE t.session_id = s.id AND t.idx = 0), '')
-		FROM session_owners o JOIN sessions s ON s.id = o.session_id
-		WHERE o.owner = $1 AND s.updated >= $2
-		ORDER BY s.updated DESC, o.ref COLLATE "C" LIMIT $3`, owner, p.expired(), listLimit(limit))
+// List returns a page of the live sessions of owner, most recently updated
+// first, read in the order of the (owner, updated, ref) index: a page
+// reads that many index entries, however many sessions the owner has.
+func (p *Postgres) List(ctx context.Context, owner, cursor string, limit int) (Page, error) {
+	from, paged, err := decodeCursor(cursor)
 	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
+		return Page{}, err
+	}
+	limit = listLimit(limit)
+	ctx, cancel := p.call(ctx)
+	defer cancel()
+	args := []any{owner, p.expired()}
+	if paged {
+		args = append(args, from.at, from.key)
+	}
+	args = append(args, limit+1)
+	rows, err := p.pool.Query(ctx, postgresPageQuery(paged), args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("list sessions: %w", unavailable(err))
 	}
 	defer rows.Close()
-	out := []Summary{}
+	page := Page{Sessions: []Summary{}}
+	var last position
 	for rows.Next() {
 		var sum Summary
 		var created, first string
-		var updated int64
-		if err := rows.Scan(&sum.ID, &created, &updated, &sum.Turns, &first); err != nil {
-			return nil, fmt.Errorf("list sessions: %w", err)
+		var at, updated int64
+		if err := rows.Scan(&sum.ID, &at, &created, &updated, &sum.Turns, &first); err != nil {
+			return Page{}, fmt.Errorf("list sessions: %w", unavailable(err))
+		}
+		if len(page.Sessions) == limit {
+			page.Next = encodeCursor(last)
+			break
 		}
 		sum.Created, _ = time.Parse(time.RFC3339Nano, created)
 		sum.Updated = time.Unix(0, updated).UTC()
 		if first != "" {
 			var t Turn
 			if err := json.Unmarshal([]byte(first), &t); err != nil {
-				return nil, fmt.Errorf("list sessions: session %s: stored turn: %w", sum.ID, err)
+				return Page{}, fmt.Errorf("list sessions: session %s: stored turn: %w", sum.ID, err)
 			}
 			sum.Title = t.Question
 		}
-		out = append(out, sum)
+		page.Sessions = append(page.Sessions, sum)
+		last = position{at: at, key: sum.ID}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return Page{}, fmt.Errorf("list sessions: %w", unavailable(err))
+	}
+	return page, nil
+}
+
+// postgresPageQuery reads a page of an owner's listing: $1 owner, $2 the
+// oldest update still alive, then the cursor's ($3 update, $4 ref) when
+// paged, and the number of rows last.
+func postgresPageQuery(paged bool) string {
+	after, limit := "", "$3"
+	if paged {
+		// "updated <= $3" bounds the index scan: the page starts at the
+		// cursor instead of filtering out the newer entries.
+		after, limit = ` AND o.updated <= $3 AND (o.updated < $3 OR (o.updated = $3 AND o.ref COLLATE "C" > $4))`, "$5"
+	}
+	return `SELECT o.ref, o.updated, s.created, s.updated,
+		  (SELECT count(*) FROM session_turns t WHERE t.session_id = s.id),
+		  coalesce((SELECT turn FROM session_turns t WHERE t.session_id = s.id AND t.idx = 0), '')
+		FROM session_owners o JOIN sessions s ON s.id = o.session_id
+		WHERE o.owner = $1 AND o.updated >= $2` + after + `
+		ORDER BY o.updated DESC, o.ref COLLATE "C"
+		LIMIT ` + limit
 }
 
 // Close closes the connection pool.
@@ -287,7 +421,12 @@ func (p *Postgres) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers, for readiness probes.
-func (p *Postgres) Ping(ctx context.Context) error { return unavailable(p.pool.Ping(ctx)) }
+// Ping checks that the database answers within the call timeout, for
+// readiness probes.
+func (p *Postgres) Ping(ctx context.Context) error {
+	ctx, cancel := p.call(ctx)
+	defer cancel()
+	return unavailable(p.pool.Ping(ctx))
+}
 
 var _ Lister = (*Postgres)(nil)
