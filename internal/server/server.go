@@ -243,10 +243,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // readyz answers 200 when the knowledge base and every configured
 // dependency (the session store, e.g. Redis) answer, else 503 naming what
-// failed. A database store (PostgreSQL) that cannot be reached makes the
-// replica "degraded" but still ready: its in-memory index answers
-// searches and questions, only writes fail, and taking every replica out
-// of the Service at once would turn a database outage into a full one.
+// failed. A database (PostgreSQL) that cannot be reached, for the
+// knowledge base or for sessions kept in PostgreSQL (usually the same
+// database), makes the replica "degraded" but still ready: its in-memory
+// index answers searches and new conversations, only writes and
+// conversations that go on fail, and taking every replica out of the
+// Service at once would turn a database outage into a full one.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	failed := map[string]string{}
 	degraded := map[string]string{}
@@ -256,7 +258,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		failed["store"] = err.Error()
 	}
 	if p, ok := s.sessions.(Pinger); ok {
-		if err := p.Ping(r.Context()); errors.Is(err, session.ErrUnavailable) {
+		_, inDatabase := s.sessions.(*session.Postgres)
+		if err := p.Ping(r.Context()); inDatabase && errors.Is(err, session.ErrUnavailable) {
 			degraded["sessions"] = err.Error()
 		} else if err != nil {
 			failed["sessions"] = err.Error()
@@ -337,7 +340,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.streamChat(w, r, req, sid)
 		return
 	}
-	history, err := s.history(r, sid)
+	history, err := s.history(r, sid, req.SessionID == "")
 	if err != nil {
 		s.writeError(w, r, err)
 		return

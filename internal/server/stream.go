@@ -52,7 +52,7 @@ func (s *sse) event(name string, v any) error {
 // object; an `error` event carries the API error shape. Until the first
 // event, errors keep their status code.
 func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequest, sid string) {
-	history, err := s.history(r, sid)
+	history, err := s.history(r, sid, req.SessionID == "")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
