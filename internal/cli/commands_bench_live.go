@@ -117,7 +117,7 @@ log. The documents written are deleted at the end. Questions come from
 			res.Documents = cols[coll]
 			var qs []string
 			if questions != "" {
-				if qs, err = readQuestions(questions); err != nil {
+				if qs, err = benchQuestions(questions); err != nil {
 					return usageErr("bench live: %v", err)
 				}
 			} else if qs, err = titleQuestions(ctx, k, coll); err != nil {

@@ -19,13 +19,14 @@ func (a *app) indexCommand() *cobra.Command {
 }
 
 func (a *app) indexBuildCommand() *cobra.Command {
-	var data, out string
+	var data, from, out string
 	cmd := &cobra.Command{
 		Use:   "build --out KB [PATH...]",
 		Short: "Write a read-only, compacted knowledge base stamped with its digest",
 		Long: `Build a snapshot. With PATH arguments or 'sources' in the configuration, the files
 are ingested into a fresh knowledge base first (any failed file fails the build);
-otherwise the existing knowledge base (--data) is compacted.`,
+otherwise the existing knowledge base (--data or --from: a directory, or a
+postgres:// URL to snapshot a PostgreSQL knowledge base) is compacted.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageErr("index build: --out is required")
@@ -35,6 +36,9 @@ otherwise the existing knowledge base (--data) is compacted.`,
 				return err
 			}
 			ctx := cmd.Context()
+			if from != "" {
+				data = from
+			}
 			src := dataDir(data, cfg)
 			type source struct{ path, collection string }
 			var sources []source
@@ -60,7 +64,7 @@ otherwise the existing knowledge base (--data) is compacted.`,
 				}
 				defer os.RemoveAll(tmp)
 				src = tmp
-			} else if _, err := os.Stat(store.Resolve(src)); err != nil {
+			} else if _, err := os.Stat(store.Resolve(src)); err != nil && !store.IsURL(src) {
 				return usageErr("index build: no sources given and no knowledge base at %s", src)
 			}
 			k, err := kb.Open(ctx, cfg, src, false)
@@ -88,6 +92,7 @@ otherwise the existing knowledge base (--data) is compacted.`,
 		},
 	}
 	cmd.Flags().StringVar(&data, "data", "", "knowledge base to compact when no sources are given")
+	cmd.Flags().StringVar(&from, "from", "", "same as --data (e.g. postgres://user@host/db)")
 	cmd.Flags().StringVar(&out, "out", "", "snapshot file to write")
 	return cmd
 }

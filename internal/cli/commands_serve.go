@@ -16,6 +16,7 @@ import (
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/server"
 	"github.com/ragline/ragline/internal/session"
+	"github.com/ragline/ragline/internal/store"
 	"github.com/ragline/ragline/internal/telemetry"
 )
 
@@ -66,6 +67,9 @@ func (a *app) serveOn(ctx context.Context, k *kb.KB, cfg *config.Config, addr st
 			defer cancel()
 			_ = shutdown(flush)
 		}()
+	}
+	if p, ok := k.Store().(*store.Postgres); ok {
+		p.SetLogger(logger)
 	}
 	// Load every collection's index in the background (/readyz reports
 	// the progress) and follow the change log, so writes by other
@@ -137,6 +141,10 @@ func openSessions(ctx context.Context, k *kb.KB, cfg *config.Config) (session.St
 		if k.ReadOnly() {
 			kind = "memory"
 		}
+		if _, ok := k.Store().(*store.Postgres); ok {
+			// Replicas on one database share its sessions too.
+			kind = "postgres"
+		}
 	}
 	ttl := time.Duration(cfg.Sessions.TTL)
 	opts := []session.Option{session.MaxTurns(cfg.Sessions.MaxTurns), session.CallTimeout(time.Duration(cfg.Sessions.Timeout))}
@@ -145,6 +153,15 @@ func openSessions(ctx context.Context, k *kb.KB, cfg *config.Config) (session.St
 		return session.NewMemory(ttl, opts...), nil
 	case "redis":
 		return session.OpenRedis(ctx, cfg.Sessions.URL.Value(), ttl, opts...)
+	case "postgres":
+		u := cfg.Sessions.URL.Value()
+		if u == "" {
+			if _, ok := k.Store().(*store.Postgres); !ok {
+				return nil, fmt.Errorf("sessions.store postgres: set sessions.url (the knowledge base is not in PostgreSQL)")
+			}
+			u = k.StoreURL()
+		}
+		return session.OpenPostgres(ctx, u, ttl, opts...)
 	}
 	path := cfg.Sessions.Path
 	if path == "" {

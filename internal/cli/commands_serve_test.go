@@ -29,7 +29,7 @@ var servingLine = regexp.MustCompile(`^ragline: serving on http://(\S+) `)
 
 // cliServer is a `ragline serve` or `ragline quickstart` subprocess.
 type cliServer struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	base string // http://HOST:PORT
 
@@ -42,7 +42,7 @@ type cliServer struct {
 // startServer runs the CLI with args in a subprocess (the test binary
 // re-executed as the real command line) and waits for its
 // "ragline: serving on http://HOST:PORT" line.
-func startServer(t *testing.T, args ...string) *cliServer {
+func startServer(t testing.TB, args ...string) *cliServer {
 	t.Helper()
 	s := &cliServer{t: t, done: make(chan struct{})}
 	s.cmd = exec.Command(os.Args[0], args...)

@@ -16,7 +16,7 @@ func TestMain(m *testing.M) {
 }
 
 // run executes the CLI in-process and returns exit code, stdout, stderr.
-func run(t *testing.T, args ...string) (int, string, string) {
+func run(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := Main(args, bytes.NewReader(nil), &out, &errb)

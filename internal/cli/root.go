@@ -117,6 +117,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.keysCommand(),
 		a.evalCommand(),
 		a.mcpCommand(),
+		a.migrateCommand(),
 	)
 	return root
 }
@@ -133,11 +134,14 @@ func (a *app) loadConfig() (*config.Config, error) {
 	return cfg, nil
 }
 
-// dataDir picks --data, then the configuration's data, then ./ragline-data.
+// dataDir picks --data (a directory, a file or a postgres:// URL), then
+// the configuration's store.url, then its data, then ./ragline-data.
 func dataDir(flag string, cfg *config.Config) string {
 	switch {
 	case flag != "":
 		return flag
+	case cfg.Store.URL.IsSet():
+		return cfg.Store.URL.Value()
 	case cfg.Data != "":
 		return cfg.Data
 	}

@@ -30,6 +30,7 @@ func (c *Config) Index() IndexSettings {
 func (c *Config) Digest() string {
 	cp := *c
 	cp.Data = "" // where the knowledge base lives is not what it is
+	cp.Store = StoreConfig{}
 	cp.Sources = make([]Source, len(c.Sources))
 	for i, src := range c.Sources {
 		// Sources as written, relative to the config file, not to this machine.

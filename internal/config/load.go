@@ -92,7 +92,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	if len(file.Docs) > 0 && file.Docs[0].Body != nil {
 		d.decode(file.Docs[0].Body, reflect.ValueOf(cfg).Elem(), "")
 	}
-	if cfg.Data != "" && !filepath.IsAbs(cfg.Data) {
+	if cfg.Data != "" && !filepath.IsAbs(cfg.Data) && !strings.Contains(cfg.Data, "://") {
 		cfg.Data = filepath.Join(dir, cfg.Data)
 	}
 	if cfg.Ingest.Root != "" && !filepath.IsAbs(cfg.Ingest.Root) {

@@ -5,6 +5,8 @@ package config
 type Config struct {
 	// Data is the knowledge-base directory (relative to the config file).
 	Data string `yaml:"data" json:"data"`
+	// Store selects a PostgreSQL knowledge base instead (types_store.go).
+	Store StoreConfig `yaml:"store" json:"store"`
 	// Sources are the files and folders `ragline index build` ingests,
 	// relative to the config file.
 	Sources []Source `yaml:"sources" json:"sources,omitempty"`

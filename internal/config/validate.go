@@ -127,11 +127,12 @@ func (c *Config) Validate() Errors {
 		add("telemetry.sample_ratio", "must be between 0 and 1")
 	}
 	if c.Sessions.Store != "" {
-		oneOf(add, "sessions.store", c.Sessions.Store, "sqlite", "memory", "redis")
+		oneOf(add, "sessions.store", c.Sessions.Store, "sqlite", "memory", "redis", "postgres")
 	}
 	if c.Sessions.Store == "redis" && !c.Sessions.URL.IsSet() {
 		add("sessions.url", "is required when sessions.store is redis")
 	}
+	c.validateStore(add)
 	if c.Sessions.TTL < 0 {
 		add("sessions.ttl", "must be ≥ 0")
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -21,16 +23,23 @@ import (
 // KB is an open knowledge base. It is safe for concurrent use.
 type KB struct {
 	cfg      *config.Config
-	store    *store.SQLite
+	store    store.Backend
 	analyzer *text.Analyzer
 	lexical  *search.Lexical
 	gen      *extractive.Generator
 	chunkOpt chunk.Options
 	stamp    string
 	settings string
+	data     string // as opened: a directory, file or database URL
 
 	mu     sync.Mutex
 	digest string // cached; "" after a write
+	// digestSeq is the change-log sequence the cached digest was computed
+	// at: another process's write (a CLI, another replica) moves it.
+	digestSeq int64
+	// digestStamped is set for a snapshot's stamped digest, which no
+	// write can change.
+	digestStamped bool
 	// stopFollow ends Serve's change-log follower.
 	stopFollow context.CancelFunc
 
@@ -49,7 +58,7 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		chunkOpt.Overlap = -1 // the chunker reads 0 as "default"; the config means none
 	}
 	stamp := Stamp(an, chunkOpt)
-	st, err := store.Open(ctx, data, store.Options{ReadOnly: readOnly, Stamp: stamp})
+	st, err := store.OpenData(ctx, data, store.Options{ReadOnly: readOnly, Stamp: stamp})
 	if err != nil {
 		return nil, err
 	}
@@ -67,14 +76,16 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 			Engine: cfg.Retrieval.Engine,
 			Fuzzy:  cfg.Retrieval.Fuzzy,
 			BM25:   search.BM25{K1: cfg.Retrieval.BM25.K1, B: cfg.Retrieval.BM25.B, TitleWeight: cfg.Retrieval.TitleWeight, K3: cfg.Retrieval.BM25.K3},
-			// Saved indexes live beside the database file.
-			SaveDir:  st.Path() + ".index",
+			// Saved indexes live beside the database file (a database
+			// server has no "beside": replicas load from the store).
+			SaveDir:  saveDir(st),
 			KBID:     kbID,
 			ReadOnly: readOnly,
 		}),
 		gen:      extractive.New(an, extractive.Options{MaxSentences: cfg.Generator.MaxSentences, MinScore: cfg.Generator.MinScore}),
 		chunkOpt: chunkOpt,
 		stamp:    stamp,
+		data:     data,
 		settings: stamp + "\n" + ingest.Version + "\n" + string(ix),
 	}
 	if err := k.setupModels(ctx); err != nil {
@@ -82,6 +93,13 @@ func Open(ctx context.Context, cfg *config.Config, data string, readOnly bool) (
 		return nil, err
 	}
 	return k, nil
+}
+
+func saveDir(st store.Backend) string {
+	if _, ok := st.(*store.SQLite); ok {
+		return st.Path() + ".index"
+	}
+	return ""
 }
 
 // NewAnalyzer builds the analyzer a configuration asks for.
@@ -107,7 +125,17 @@ func Stamp(an *text.Analyzer, o chunk.Options) string {
 }
 
 // Store returns the underlying store.
-func (k *KB) Store() *store.SQLite { return k.store }
+func (k *KB) Store() store.Backend { return k.store }
+
+// StoreURL returns the database URL the knowledge base was opened with
+// (password included, for opening the sessions in the same database), or
+// "" for a SQLite knowledge base.
+func (k *KB) StoreURL() string {
+	if store.IsURL(k.data) {
+		return k.data
+	}
+	return ""
+}
 
 // Analyzer returns the analyzer used for indexing and querying.
 func (k *KB) Analyzer() *text.Analyzer { return k.analyzer }
@@ -131,18 +159,22 @@ func (k *KB) Close() error {
 func (k *KB) Digest(ctx context.Context) (string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.digest != "" {
+	if k.digestStamped {
+		return k.digest, nil
+	}
+	seq, seqErr := k.store.LastChange(ctx)
+	if k.digest != "" && (seqErr != nil || seq == k.digestSeq) {
 		return k.digest, nil
 	}
 	if stamped, err := k.store.Meta(ctx, "digest"); err == nil && k.store.ReadOnly() {
-		k.digest = stamped
+		k.digest, k.digestStamped = stamped, true
 		return stamped, nil
 	}
 	d, err := k.store.Digest(ctx, k.settings)
 	if err != nil {
 		return "", err
 	}
-	k.digest = d
+	k.digest, k.digestSeq = d, seq
 	return d, nil
 }
 
@@ -159,8 +191,26 @@ func (k *KB) invalidate() {
 }
 
 // Snapshot writes a compacted read-only copy stamped with its digest.
+// A PostgreSQL knowledge base is first copied into a temporary SQLite
+// database beside out.
 func (k *KB) Snapshot(ctx context.Context, out string) (string, error) {
-	return k.store.Snapshot(ctx, out, k.settings)
+	if s, ok := k.store.(*store.SQLite); ok {
+		return s.Snapshot(ctx, out, k.settings)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(out), ".snapshot-")
+	if err != nil {
+		return "", fmt.Errorf("snapshot: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	local, err := store.Open(ctx, tmp, store.Options{Stamp: k.stamp})
+	if err != nil {
+		return "", err
+	}
+	defer local.Close()
+	if err := store.Copy(ctx, k.store, local, nil); err != nil {
+		return "", err
+	}
+	return local.Snapshot(ctx, out, k.settings)
 }
 
 // DeleteDocument removes a document and all its chunks.
@@ -186,11 +236,17 @@ func (k *KB) Warm(ctx context.Context, collection string) error {
 // Ping checks that the store answers and, in a server, that the
 // in-memory indexes are loaded (the error says how far loading is).
 func (k *KB) Ping(ctx context.Context) error {
-	if err := k.store.Ping(ctx); err != nil {
+	// Loading first: a store that cannot be reached (store.ErrUnavailable)
+	// only degrades a server whose index is loaded.
+	if err := k.lexical.Loading(); err != nil {
 		return err
 	}
-	return k.lexical.Loading()
+	return k.store.Ping(ctx)
 }
+
+// PingStore checks that the store answers, whatever the state of the
+// in-memory indexes (writes need only the store).
+func (k *KB) PingStore(ctx context.Context) error { return k.store.Ping(ctx) }
 
 // FollowInterval is how often a server polls the change log for writes
 // made by other processes.

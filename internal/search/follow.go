@@ -459,11 +459,19 @@ func (l *Lexical) Loading() error {
 func (l *Lexical) Follow(ctx context.Context, interval time.Duration, onError func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	// A store that pushes change notices (PostgreSQL LISTEN/NOTIFY) wakes
+	// the follower at once; the ticker stays as the catch-up.
+	notifier, _ := l.index.(store.ChangeNotifier)
 	for {
+		var wake <-chan struct{}
+		if notifier != nil {
+			wake = notifier.ChangeSignal()
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-wake:
 		}
 		if err := l.syncIfBehind(ctx); err != nil && ctx.Err() == nil && onError != nil {
 			onError(err)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,8 +11,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ragline/ragline/internal/config"
+	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/store"
 )
 
@@ -140,6 +143,10 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, store.ErrReadOnly)
 		return
 	}
+	if err := s.storeWritable(r.Context()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	limit := int64(s.opts.Config.Server.MaxUploadBytes)
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	mr, err := r.MultipartReader()
@@ -206,6 +213,10 @@ func (s *Server) uploadDocuments(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if rep.Failed == len(rep.Results) {
 		status = http.StatusUnprocessableEntity
+		if unavailable(rep) {
+			s.writeError(w, r, fmt.Errorf("upload: %w", store.ErrUnavailable))
+			return
+		}
 	}
 	writeJSON(w, status, map[string]any{"collection": c, "files": results, "failed": rep.Failed})
 }
@@ -238,4 +249,35 @@ func safeFileName(name string) string {
 		return ""
 	}
 	return name
+}
+
+// storeWritable fails fast (within a second) with store.ErrUnavailable
+// when the knowledge base's database cannot be reached, before an upload
+// is read.
+func (s *Server) storeWritable(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	// The store alone: an index still loading does not stop writes.
+	ping := s.kb.Ping
+	if p, ok := s.kb.(interface{ PingStore(context.Context) error }); ok {
+		ping = p.PingStore
+	}
+	if err := ping(ctx); err != nil {
+		if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// unavailable reports whether every file failed because the store could
+// not be reached.
+func unavailable(rep kb.Report) bool {
+	for _, fr := range rep.Results {
+		if !errors.Is(fr.Err, store.ErrUnavailable) {
+			return false
+		}
+	}
+	return len(rep.Results) > 0
 }

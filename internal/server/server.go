@@ -213,6 +213,8 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 		ae = &apiError{status: http.StatusNotFound, Type: "not_found", Message: err.Error()}
 	case errors.Is(err, store.ErrReadOnly):
 		ae = &apiError{status: http.StatusConflict, Type: "read_only", Message: err.Error()}
+	case errors.Is(err, store.ErrUnavailable):
+		ae = &apiError{status: http.StatusServiceUnavailable, Type: "store_unavailable", Message: err.Error()}
 	case errors.Is(err, context.Canceled):
 		ae = &apiError{status: 499, Type: "canceled", Message: "request canceled"}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -243,19 +245,34 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // readyz answers 200 when the knowledge base and every configured
 // dependency (the session store, e.g. Redis) answer, else 503 naming what
-// failed.
+// failed. A database (PostgreSQL) that cannot be reached, for the
+// knowledge base or for sessions kept in PostgreSQL (usually the same
+// database), makes the replica "degraded" but still ready: its in-memory
+// index answers searches and new conversations, only writes and
+// conversations that go on fail, and taking every replica out of the
+// Service at once would turn a database outage into a full one.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	failed := map[string]string{}
-	if err := s.kb.Ping(r.Context()); err != nil {
+	degraded := map[string]string{}
+	if err := s.kb.Ping(r.Context()); errors.Is(err, store.ErrUnavailable) {
+		degraded["store"] = err.Error()
+	} else if err != nil {
 		failed["store"] = err.Error()
 	}
 	if p, ok := s.sessions.(Pinger); ok {
-		if err := p.Ping(r.Context()); err != nil {
+		_, inDatabase := s.sessions.(*session.Postgres)
+		if err := p.Ping(r.Context()); inDatabase && errors.Is(err, session.ErrUnavailable) {
+			degraded["sessions"] = err.Error()
+		} else if err != nil {
 			failed["sessions"] = err.Error()
 		}
 	}
 	if len(failed) > 0 {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "failed": failed})
+		return
+	}
+	if len(degraded) > 0 {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "degraded", "degraded": degraded})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -325,7 +342,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.streamChat(w, r, req, sid)
 		return
 	}
-	history, err := s.history(r, sid)
+	history, err := s.history(r, sid, req.SessionID == "")
 	if err != nil {
 		s.writeError(w, r, err)
 		return

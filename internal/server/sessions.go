@@ -52,7 +52,8 @@ func storeID(r *http.Request, id string) string {
 
 // record appends the answered turn, with its trace, to its session (none
 // for a stateless request) and moves the session to the top of the
-// caller's listing.
+// caller's listing. When the store does not answer, the answer stands and
+// only the turn's record is lost (logged).
 func (s *Server) record(r *http.Request, id, question string, resp schema.Response) (int, error) {
 	if id == "" {
 		return 0, nil
@@ -63,15 +64,23 @@ func (s *Server) record(r *http.Request, id, question string, resp schema.Respon
 	if err == nil {
 		err = s.own(r, id)
 	}
+	if errors.Is(err, session.ErrUnavailable) {
+		// The answer stands; only the conversation's record is lost.
+		s.opts.Logger.WarnContext(r.Context(), "session store unavailable: turn not kept", "err", err)
+		return 0, nil
+	}
 	return turn, err
 }
 
 // history returns the latest earlier turns of a session as messages,
-// oldest first, at most sessions.history_turns of them; a new or stateless
-// session has none. A session that is already full is refused here,
-// before any work is done for the question.
-func (s *Server) history(r *http.Request, id string) ([]schema.Message, error) {
-	if id == "" {
+// oldest first, at most sessions.history_turns of them; a stateless
+// request, or a new session (fresh: its id was just issued), has none and
+// does not ask the store. A session that is already full is refused here,
+// before any work is done for the question, and so is a conversation that
+// goes on while the store does not answer (ErrUnavailable): answering it
+// without its history would answer another question.
+func (s *Server) history(r *http.Request, id string, fresh bool) ([]schema.Message, error) {
+	if id == "" || fresh {
 		return nil, nil
 	}
 	sess, err := s.sessions.Get(r.Context(), storeID(r, id))

@@ -13,6 +13,7 @@ import (
 	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/config"
 	"github.com/ragline/ragline/internal/kb"
+	"github.com/ragline/ragline/internal/pgtest"
 	"github.com/ragline/ragline/internal/redistest"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/session"
@@ -207,5 +208,53 @@ func TestSessionsUnavailable(t *testing.T) {
 	resp, out := send(t, srv, request{method: "POST", path: "/v1/chat", body: jsonBody(`{"message":"Is parking free?","session_id":"frozen-session-1"}`)})
 	if resp.StatusCode != 200 {
 		t.Errorf("after Redis woke: %d %v", resp.StatusCode, out)
+	}
+}
+
+// TestPostgresSessionsDown stops the PostgreSQL that keeps sessions: a new
+// conversation is still answered (its turn is not kept), a conversation
+// that goes on answers 503 sessions_unavailable rather than an answer
+// without its history, and /readyz says degraded with 200, as for a
+// PostgreSQL knowledge base. With the database back, the conversation
+// goes on with its history.
+func TestPostgresSessionsDown(t *testing.T) {
+	ctx := context.Background()
+	pg := pgtest.Start(t)
+	store, err := session.OpenPostgres(ctx, pg.NewDatabase(t), time.Hour, session.CallTimeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	srv, ag := sessionServer(t, store, nil)
+	resp, out := send(t, srv, request{method: "POST", path: "/v1/chat", body: jsonBody(`{"message":"Is parking free?"}`)})
+	id, _ := out["session_id"].(string)
+	if resp.StatusCode != 200 || id == "" {
+		t.Fatalf("first turn: %d %v", resp.StatusCode, out)
+	}
+
+	pg.Stop(t)
+	resp, out = send(t, srv, request{method: "POST", path: "/v1/chat", body: jsonBody(`{"message":"Is the gym free?"}`)})
+	if resp.StatusCode != 200 || out["answer"] != "an answer to Is the gym free?" {
+		t.Errorf("new conversation while the database is down: %d %v", resp.StatusCode, out)
+	}
+	resp, out = send(t, srv, request{method: "POST", path: "/v1/chat", body: jsonBody(`{"message":"And on weekends?","session_id":"` + id + `"}`)})
+	e, _ := out["error"].(map[string]any)
+	if resp.StatusCode != 503 || e["type"] != "sessions_unavailable" || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("conversation going on while the database is down: %d %v", resp.StatusCode, out)
+	}
+	code, ready := do(t, "GET", srv+"/readyz", "", nil)
+	if degraded, _ := ready["degraded"].(map[string]any); code != 200 || ready["status"] != "degraded" || degraded["sessions"] == nil {
+		t.Errorf("readyz while the database is down: %d %v", code, ready)
+	}
+
+	pg.Restart(t)
+	for range 50 { // the pool reconnects on the next call
+		if resp, out = send(t, srv, request{method: "POST", path: "/v1/chat", body: jsonBody(`{"message":"And on weekends?","session_id":"` + id + `"}`)}); resp.StatusCode == 200 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if resp.StatusCode != 200 || ag.last() != 2 {
+		t.Fatalf("after the database is back: %d %v, history of %d messages, want 2", resp.StatusCode, out, ag.last())
 	}
 }

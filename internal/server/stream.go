@@ -58,7 +58,7 @@ func (s *sse) event(name string, v any) error {
 func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequest, sid string) {
 	ctx, cancel := streamDeadline(r, time.Duration(s.opts.Config.Server.WriteTimeout))
 	defer cancel()
-	history, err := s.history(r, sid)
+	history, err := s.history(r, sid, req.SessionID == "")
 	if err != nil {
 		s.writeError(w, r, err)
 		return

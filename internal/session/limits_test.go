@@ -30,7 +30,7 @@ func limitedStores(t *testing.T, opts ...Option) map[string]Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	return map[string]Store{"memory": m, "sqlite": sq, "redis": r}
+	return map[string]Store{"memory": m, "sqlite": sq, "redis": r, "postgres": openTestPostgres(t, time.Hour, opts...)}
 }
 
 // TestMaxTurns checks that a session stops growing at MaxTurns: the next
@@ -87,6 +87,8 @@ func TestListPaging(t *testing.T) {
 			case *SQLite:
 				st.now = c.now
 			case *Redis:
+				st.now = c.now
+			case *Postgres:
 				st.now = c.now
 			}
 			l := s.(Lister)

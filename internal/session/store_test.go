@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ragline/ragline/internal/schema"
 )
 
 type clock struct{ t time.Time }
@@ -30,6 +33,7 @@ func stores(t *testing.T) map[string]func(ttl time.Duration, c *clock) Store {
 			t.Cleanup(func() { s.Close() })
 			return s
 		},
+		"postgres": postgresStore(t),
 	}
 }
 
@@ -53,6 +57,15 @@ func TestStores(t *testing.T) {
 			got, err := s.Get(ctx, id)
 			if err != nil || len(got.Turns) != 2 || got.Turns[1].Question != "second?" || got.ID != id {
 				t.Fatalf("get: %+v %v", got, err)
+			}
+			// A turn's trace is kept and given back.
+			traced := NewID()
+			trace := []schema.TraceStep{{Step: "retrieve", DurationMS: 1.5, Detail: map[string]any{"hits": 3.0}}, {Step: "generate", DurationMS: 20}}
+			if _, err := s.Append(ctx, traced, Turn{Question: "why?", Answer: "because", Trace: trace}); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Get(ctx, traced); err != nil || len(got.Turns) != 1 || !reflect.DeepEqual(got.Turns[0].Trace, trace) {
+				t.Errorf("trace not kept: %+v %v", got.Turns, err)
 			}
 			if err := s.AddFeedback(ctx, Feedback{SessionID: id, Turn: 1, Rating: "down", Comment: "wrong"}); err != nil {
 				t.Fatal(err)

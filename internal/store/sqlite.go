@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,6 +34,9 @@ type Options struct {
 	// versions and options). A knowledge base remembers the stamp it was
 	// built with and refuses to be used with another one.
 	Stamp string
+	// Logger receives connection events of a PostgreSQL store (lost,
+	// restored); nil logs nothing.
+	Logger *slog.Logger
 }
 
 // SQLite is the embedded Store: one SQLite database file. It is safe for
@@ -152,23 +156,7 @@ func (s *SQLite) init(ctx context.Context, o Options) error {
 	if v != schemaVersion {
 		return fmt.Errorf("open knowledge base %s: schema version %s, this ragline reads %s", s.path, v, schemaVersion)
 	}
-	if o.Stamp == "" {
-		return nil
-	}
-	stamp, err := s.Meta(ctx, "stamp")
-	switch {
-	case errors.Is(err, ErrNotFound) && !s.readOnly:
-		return s.SetMeta(ctx, "stamp", o.Stamp)
-	case err != nil:
-		return err
-	case stamp != o.Stamp:
-		n, _ := s.countDocuments(ctx)
-		if n == 0 && !s.readOnly {
-			return s.SetMeta(ctx, "stamp", o.Stamp)
-		}
-		return fmt.Errorf("%w: it has %q, the configuration gives %q; use the same analyzer and chunker settings or rebuild it", ErrSettingsMismatch, stamp, o.Stamp)
-	}
-	return nil
+	return checkStamp(ctx, s, o.Stamp)
 }
 
 func (s *SQLite) ensureMeta(ctx context.Context, key, value string) error {
@@ -252,6 +240,9 @@ func (s *SQLite) PutDocument(ctx context.Context, doc schema.Document, chunks []
 type DocumentChunks struct {
 	Doc    schema.Document
 	Chunks []IndexedChunk
+	// IngestedAt keeps a copied document's ingestion time (RFC 3339);
+	// empty means now.
+	IngestedAt string
 }
 
 // PutDocuments stores several documents in one transaction: each is
@@ -274,7 +265,7 @@ func (s *SQLite) PutDocuments(ctx context.Context, docs []DocumentChunks) ([]Put
 	defer w.close()
 	out := make([]PutStatus, len(docs))
 	for i, dc := range docs {
-		if out[i], err = w.put(ctx, dc.Doc, dc.Chunks); err != nil {
+		if out[i], err = w.put(ctx, dc.Doc, dc.Chunks, dc.IngestedAt); err != nil {
 			return nil, err
 		}
 	}
@@ -328,7 +319,7 @@ func (w *txWriter) close() {
 	}
 }
 
-func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []IndexedChunk) (PutStatus, error) {
+func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []IndexedChunk, ingestedAt string) (PutStatus, error) {
 	doc.ID = DocumentID(doc.Collection, doc.Key)
 	status := Added
 	var oldHash string
@@ -354,10 +345,12 @@ func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []Indexe
 	}
 	textHash := sha256.Sum256([]byte(doc.Text))
 	chars := utf8.RuneCountInString(doc.Text)
+	if ingestedAt == "" {
+		ingestedAt = time.Now().UTC().Format(time.RFC3339)
+	}
 	_, err = w.doc.ExecContext(ctx,
 		doc.ID, doc.Collection, doc.Key, doc.Source, doc.Title, doc.Type, doc.Language, doc.Hash,
-		hex.EncodeToString(textHash[:]), doc.Size, doc.Pages, chars, doc.Text, string(blocks), string(meta),
-		time.Now().UTC().Format(time.RFC3339))
+		hex.EncodeToString(textHash[:]), doc.Size, doc.Pages, chars, doc.Text, string(blocks), string(meta), ingestedAt)
 	if err != nil {
 		return "", fmt.Errorf("put %s: insert document: %w", doc.Key, err)
 	}

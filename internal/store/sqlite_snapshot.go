@@ -26,19 +26,18 @@ func (s *SQLite) Digest(ctx context.Context, settings string) (string, error) {
 		return "", fmt.Errorf("digest: %w", err)
 	}
 	defer rows.Close()
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n", digestVersion, settings)
+	d := newDigester(settings)
 	for rows.Next() {
 		var c, src, hash string
 		if err := rows.Scan(&c, &src, &hash); err != nil {
 			return "", fmt.Errorf("digest: %w", err)
 		}
-		fmt.Fprintf(h, "%s\x00%s\x00%s\n", c, src, hash)
+		d.add(c, src, hash)
 	}
 	if err := rows.Err(); err != nil {
 		return "", fmt.Errorf("digest: %w", err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return d.sum(), nil
 }
 
 // Snapshot writes a compacted, read-only copy of the knowledge base to out,

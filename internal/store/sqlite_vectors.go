@@ -79,37 +79,7 @@ func (s *SQLite) hasTable(ctx context.Context, name string) (bool, error) {
 // from embedder id with dims dimensions, and records them for a
 // knowledge base that has none yet.
 func (s *SQLite) CheckEmbedder(ctx context.Context, id string, dims int) error {
-	have, err := s.Meta(ctx, metaEmbedder)
-	if errors.Is(err, ErrNotFound) {
-		if s.readOnly {
-			return nil
-		}
-		if err := s.SetMeta(ctx, metaEmbedder, id); err != nil {
-			return err
-		}
-		return s.SetMeta(ctx, metaDimensions, strconv.Itoa(dims))
-	}
-	if err != nil {
-		return err
-	}
-	haveDims, _ := s.Meta(ctx, metaDimensions)
-	if have == id && haveDims == strconv.Itoa(dims) {
-		return nil
-	}
-	n, err := s.VectorCount(ctx)
-	if err != nil {
-		return err
-	}
-	if n == 0 && !s.readOnly {
-		// Nothing embedded yet: adopt the new embedder.
-		if err := s.SetMeta(ctx, metaEmbedder, id); err != nil {
-			return err
-		}
-		return s.SetMeta(ctx, metaDimensions, strconv.Itoa(dims))
-	}
-	return fmt.Errorf("%w: %s holds %d vectors of %s (%s dimensions), the configuration gives %s (%d dimensions); "+
-		"vectors of different embedders cannot be compared: re-index with this embedder (ingest again into a new --data directory, or remove %s and ingest again)",
-		ErrEmbedderMismatch, s.path, n, have, haveDims, id, dims, s.path)
+	return checkEmbedder(ctx, s, id, dims, fmt.Sprintf("re-index with this embedder (ingest again into a new --data directory, or remove %s and ingest again)", s.path))
 }
 
 // Embedder returns the embedder id and dimensions recorded for the
@@ -301,4 +271,50 @@ func (s *SQLite) ChunkVectors(ctx context.Context, collection string, fn func(ro
 		fn(id, buf)
 	}
 	return rows.Err()
+}
+
+// EmbeddingCache calls fn for every cached embedding, grouped by embedder.
+func (s *SQLite) EmbeddingCache(ctx context.Context, fn func(embedder string, hash, vec []byte) error) error {
+	ok, err := s.hasTable(ctx, "embedding_cache")
+	if err != nil || !ok {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT embedder, hash, vec FROM embedding_cache ORDER BY embedder`)
+	if err != nil {
+		return fmt.Errorf("embedding cache: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e string
+		var h, v []byte
+		if err := rows.Scan(&e, &h, &v); err != nil {
+			return fmt.Errorf("embedding cache: %w", err)
+		}
+		if err := fn(e, h, v); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// PutEmbeddingCache adds encoded vectors (see EncodeVector) to the
+// embedding cache of embedder.
+func (s *SQLite) PutEmbeddingCache(ctx context.Context, embedder string, hashes, vecs [][]byte) error {
+	if len(hashes) == 0 {
+		return nil
+	}
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("embedding cache: %w", err)
+	}
+	defer tx.Rollback()
+	for i := range hashes {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO embedding_cache(embedder, hash, vec) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, embedder, hashes[i], vecs[i]); err != nil {
+			return fmt.Errorf("embedding cache: %w", err)
+		}
+	}
+	return tx.Commit()
 }
