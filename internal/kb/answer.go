@@ -44,7 +44,11 @@ func (k *KB) answer(ctx context.Context, collection string, p Perception, res se
 	// model: passages that do not cover the question's key terms get "no
 	// answer" without a model call, so both generators abstain alike.
 	var support map[string]any
-	if gate := k.cfg.Generator.LLMMinScore; gate > 0 {
+	// A turn that offers the client's tools, or continues with their
+	// results, is not gated: the model may answer by calling a tool, which
+	// the passages need not cover.
+	clientTools := req.Controls != nil && (len(req.Controls.Tools) > 0 || len(req.Controls.Continuation) > 0)
+	if gate := k.cfg.Generator.LLMMinScore; gate > 0 && !clientTools {
 		ex, err := k.extractive(ctx, collection, p, res)
 		if err != nil {
 			return generated{}, err

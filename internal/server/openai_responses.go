@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -176,18 +177,34 @@ func (s *Server) parseResponses(r *http.Request, req *responsesRequest) (respons
 	if !ok {
 		return t, notFound
 	}
-	history, err := s.history(r, sid)
+	// The whole session is read (not the history window of s.history):
+	// the response id names a turn by its index in the session.
+	sess, err := s.sessions.Get(r.Context(), storeID(r, sid))
+	if errors.Is(err, session.ErrNotFound) {
+		return t, notFound
+	}
 	if err != nil {
 		return t, err
 	}
-	if len(history) < 2*(turn+1) {
+	if len(sess.Turns) < turn+1 {
 		return t, notFound
 	}
+	if max := s.opts.Config.Sessions.MaxTurns; t.store && max > 0 && len(sess.Turns) >= max {
+		return t, fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", sid, session.ErrFull, len(sess.Turns))
+	}
+	turns := sess.Turns[:turn+1]
+	if n := s.opts.Config.Sessions.HistoryTurns; len(turns) > n {
+		turns = turns[len(turns)-n:]
+	}
+	history := make([]schema.Message, 0, 2*len(turns)+len(t.conv.history))
+	for _, pt := range turns {
+		history = append(history, schema.Message{Role: "user", Content: pt.Question}, schema.Message{Role: "assistant", Content: pt.Answer})
+	}
 	// Earlier turns come first, then any messages of this request.
-	t.conv.history = append(history[:2*(turn+1):2*(turn+1)], t.conv.history...)
+	t.conv.history = append(history, t.conv.history...)
 	if t.store {
 		t.session = sid
-		t.id = responseID(sid, len(history)/2)
+		t.id = responseID(sid, len(sess.Turns))
 	}
 	return t, nil
 }
