@@ -66,7 +66,8 @@ func TestServerFollowsCLIWrites(t *testing.T) {
 	if err := os.WriteFile(doc, []byte("# Zorblax lab\n\nThe zorblax calibration rig is kept in room 4.12 of the east wing.\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cliProcess(t, "ingest", "--data", data, doc)
+	// Keyed relative to its folder, so the key is its file name.
+	cliProcess(t, "ingest", "--data", data, "--root", dir, doc)
 	written := time.Now()
 	waitFor(t, srv, func() bool { return citesSource(srv, question, source) }, "the ingested document")
 	t.Logf("CLI ingest searchable on the server %v after the ingest process exited", time.Since(written).Round(time.Millisecond))
