@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/ragline/ragline/internal/model"
@@ -166,11 +165,7 @@ type extractiveAnswer struct {
 // keeps the better-supported answer, so a Chinese question can be
 // answered from an English passage.
 func (k *KB) extractive(ctx context.Context, collection string, p Perception, res search.Result) (extractiveAnswer, error) {
-	qterms := corrected(p.Terms, res.Fuzzy)
 	terms := res.Terms
-	for _, t := range qterms {
-		terms = append(terms, t.Term)
-	}
 	for _, t := range p.TranslationTerms {
 		terms = append(terms, t.Term)
 	}
@@ -179,7 +174,7 @@ func (k *KB) extractive(ctx context.Context, collection string, p Perception, re
 		return extractiveAnswer{}, err
 	}
 	st := extractive.Stats{DocFreq: df, Total: total}
-	ans := extractiveAnswer{Answer: k.gen.GenerateTerms(p.Question, p.Language, qterms, res.Hits, st)}
+	ans := extractiveAnswer{Answer: k.gen.GenerateTerms(p.Question, p.Language, p.Terms, res.Hits, st)}
 	if p.Translation != "" {
 		tr := k.gen.GenerateTerms(p.Translation, otherLanguage(p.Language), p.TranslationTerms, res.Hits, st)
 		if tr.Score > ans.Score {
@@ -190,29 +185,6 @@ func (k *KB) extractive(ctx context.Context, collection string, p Perception, re
 		}
 	}
 	return ans, nil
-}
-
-// corrected replaces each query term that retrieval took for a typo by
-// its closest correction, so that the answer decision judges a sentence by
-// the word the question meant ("vacaton" is covered by "vacation"), not
-// by a term no passage can hold.
-func corrected(terms []schema.QueryTerm, fuzzy []search.Expansion) []schema.QueryTerm {
-	if len(fuzzy) == 0 {
-		return terms
-	}
-	best := make(map[string]string, len(fuzzy))
-	for _, e := range fuzzy {
-		if len(e.Matches) > 0 {
-			best[e.Term] = e.Matches[0].Term
-		}
-	}
-	out := slices.Clone(terms)
-	for i, t := range out {
-		if c, ok := best[t.Term]; ok {
-			out[i].Term = c
-		}
-	}
-	return out
 }
 
 // Pieces splits an answer after each citation marker, so a client can
