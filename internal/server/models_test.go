@@ -21,7 +21,10 @@ import (
 )
 
 // modelTestServer serves a one-document knowledge base answered by the
-// chat model at modelURL, with generator.fallback as given.
+// chat model at modelURL, with generator.fallback as given. The support
+// gate before the model (generator.llm_min_score, tested in kb) is off:
+// the scripted model's rewrites of follow-ups are canned text, not about
+// the one passage.
 func modelTestServer(t *testing.T, modelURL, fallback string) *httptest.Server {
 	t.Helper()
 	docs := t.TempDir()
@@ -31,7 +34,7 @@ func modelTestServer(t *testing.T, modelURL, fallback string) *httptest.Server {
 	cfg, err := config.Parse("ragline.yaml", []byte(fmt.Sprintf(`
 models:
   chat: {provider: openai, base_url: %s/v1, model: scripted, max_retries: 0}
-generator: {kind: llm, fallback: %s}
+generator: {kind: llm, fallback: %s, llm_min_score: 0}
 `, modelURL, fallback)))
 	if err != nil {
 		t.Fatal(err)
