@@ -268,7 +268,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 
 	step(t, ctx, dir, "03-answer-pdf", append([]chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("#tab-chat"))},
-		askUI("What is the mileage reimbursement rate when I drive my personal car for business?", 1)...)...)
+		askUI("What is the mileage reimbursement rate when I use my personal car for business?", 1)...)...)
 	if a := eval[string](t, ctx, `document.querySelectorAll('.msg.assistant .body')[0].textContent`); !strings.Contains(a, "70 cents") {
 		t.Errorf("answer from the PDF: %q", a)
 	}
