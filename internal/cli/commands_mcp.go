@@ -2,14 +2,11 @@ package cli
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -17,7 +14,6 @@ import (
 
 	"github.com/ragline/ragline/internal/agent"
 	"github.com/ragline/ragline/internal/config"
-	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/mcp"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/server"
@@ -73,7 +69,7 @@ admin scope.`,
 				}
 				return nil
 			}
-			return a.serveMCPHTTP(ctx, srv, cfg, k, httpAddr)
+			return a.serveMCPHTTP(ctx, srv, cfg, logger, httpAddr)
 		},
 	}
 	f.register(cmd)
@@ -92,10 +88,14 @@ func askWith(ag *agent.Agent, cfg *config.Config) mcp.Asker {
 }
 
 // serveMCPHTTP serves the MCP server over streamable HTTP until ctx ends.
-func (a *app) serveMCPHTTP(ctx context.Context, srv *sdk.Server, cfg *config.Config, k *kb.KB, addr string) error {
+// GET /metrics serves its metrics (the refused requests), unauthenticated
+// as the API's.
+func (a *app) serveMCPHTTP(ctx context.Context, srv *sdk.Server, cfg *config.Config, logger *slog.Logger, addr string) error {
 	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, nil)
+	metrics := telemetry.New()
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", mcpAuth(cfg, h))
+	mux.Handle("/mcp", mcpAuth(cfg, metrics, logger, h))
+	mux.Handle("GET /metrics", metrics.Handler())
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return failErr(err)
@@ -116,32 +116,8 @@ func (a *app) serveMCPHTTP(ctx context.Context, srv *sdk.Server, cfg *config.Con
 }
 
 // mcpAuth requires, when the configuration has API keys, a bearer key
-// holding the chat or admin scope.
-func mcpAuth(cfg *config.Config, next http.Handler) http.Handler {
-	if server.OpenMode(cfg) {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || !mcpKeyAllowed(cfg, key) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ragline"`)
-			http.Error(w, "a key with the chat or admin scope is required", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func mcpKeyAllowed(cfg *config.Config, key string) bool {
-	if cfg.Server.APIKey.IsSet() && subtle.ConstantTimeCompare([]byte(key), []byte(cfg.Server.APIKey.Value())) == 1 {
-		return true
-	}
-	h := server.HashKey(key)
-	for _, k := range cfg.Server.Keys {
-		if subtle.ConstantTimeCompare([]byte(h), []byte(k.Hash)) == 1 && len(k.Collections) == 0 &&
-			(slices.Contains(k.Scopes, "chat") || slices.Contains(k.Scopes, "admin")) {
-			return true
-		}
-	}
-	return false
+// holding the chat (or admin) scope and no collection restriction;
+// refusals are counted in m and logged as the API's are.
+func mcpAuth(cfg *config.Config, m *telemetry.Metrics, logger *slog.Logger, next http.Handler) http.Handler {
+	return server.Guard(cfg, m, logger, "chat", "a key with the chat or admin scope is required", next)
 }

@@ -164,6 +164,16 @@ func TestMCPServeHTTP(t *testing.T) {
 	if _, err := client.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: url, MaxRetries: -1}, nil); err == nil {
 		t.Error("connected without a key")
 	}
+	// The refusal is counted as the API's are, at the server's /metrics.
+	resp, err := http.Get(strings.TrimSuffix(url, "/mcp") + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`(?m)^ragline_auth_failures_total\{reason="missing"\} [1-9]`).Match(m) {
+		t.Errorf("the refused request was not counted:\n%s", m)
+	}
 	s, err := client.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: url, MaxRetries: -1,
 		HTTPClient: &http.Client{Transport: bearerTransport{key}}}, nil)
 	if err != nil {

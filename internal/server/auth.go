@@ -6,11 +6,14 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/ragline/ragline/internal/config"
+	"github.com/ragline/ragline/internal/telemetry"
 )
 
 // Scopes a key may hold. A route needs one; "admin" passes every route.
@@ -161,6 +164,51 @@ func (s *Server) auth(scope string, next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	})
+}
+
+// Guard authenticates requests to a handler served beside the API (the
+// MCP endpoint of mcp serve --http) with the API's keys: a request passes
+// with a key that holds scope and is not limited to some collections,
+// since such a handler takes any collection. Any other request gets 401
+// with message as its body, and is counted in
+// ragline_auth_failures_total and logged as the API's failures are. With
+// no key configured (open mode) every request passes. The handler is
+// safe for concurrent use.
+func Guard(cfg *config.Config, m *telemetry.Metrics, logger *slog.Logger, scope, message string, next http.Handler) http.Handler {
+	keys := newKeyring(&cfg.Server)
+	if keys.open() {
+		return next
+	}
+	if m == nil {
+		m = telemetry.New()
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	var log authLog
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var c *caller
+		k, presented := presentedKey(r)
+		if presented {
+			c = keys.lookup(k)
+		}
+		reason, name := "", ""
+		switch {
+		case c == nil && presented:
+			reason = authInvalid
+		case c == nil:
+			reason = authMissing
+		case !c.can(scope) || c.restricted():
+			reason, name = authScope, c.name
+		}
+		if reason != "" {
+			recordAuthFailure(&log, m, logger, r, reason, name)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ragline"`)
+			http.Error(w, message, http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

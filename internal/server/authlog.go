@@ -1,10 +1,13 @@
 package server
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/ragline/ragline/internal/telemetry"
 )
 
 // Reasons of a failed authentication, the reason label of
@@ -43,11 +46,17 @@ func (l *authLog) allow(now time.Time) (bool, int) {
 }
 
 // authFailed counts a failed authentication and logs it, rate-limited.
-// The record names the reason, the client address, the route and, for a
-// known key lacking a scope, the key's name; never the key or its hash.
 func (s *Server) authFailed(r *http.Request, reason, keyName string) {
-	s.opts.Metrics.AuthFailure(reason)
-	ok, suppressed := s.authLog.allow(time.Now())
+	recordAuthFailure(&s.authLog, s.opts.Metrics, s.opts.Logger, r, reason, keyName)
+}
+
+// recordAuthFailure counts a failed authentication in
+// ragline_auth_failures_total and logs it, rate-limited by l. The record
+// names the reason, the client address, the route and, for a known key
+// lacking a scope, the key's name; never the key or its hash.
+func recordAuthFailure(l *authLog, m *telemetry.Metrics, logger *slog.Logger, r *http.Request, reason, keyName string) {
+	m.AuthFailure(reason)
+	ok, suppressed := l.allow(time.Now())
 	if !ok {
 		return
 	}
@@ -62,5 +71,5 @@ func (s *Server) authFailed(r *http.Request, reason, keyName string) {
 	if suppressed > 0 {
 		attrs = append(attrs, "unlogged_before", suppressed)
 	}
-	s.opts.Logger.WarnContext(r.Context(), "authentication failed", attrs...)
+	logger.WarnContext(r.Context(), "authentication failed", attrs...)
 }

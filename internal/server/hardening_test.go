@@ -351,6 +351,57 @@ func TestStreamCutByWriteTimeout(t *testing.T) {
 	}
 }
 
+// TestOpenAIStreamsCutByWriteTimeout reproduces /v1/chat/completions and
+// /v1/responses streams cut by server.write_timeout ending without an
+// error and counted as successes: they now end with an OpenAI error
+// chunk and response.failed, of type timeout, and the metrics record 504.
+func TestOpenAIStreamsCutByWriteTimeout(t *testing.T) {
+	cfg := config.Default()
+	cfg.Server.WriteTimeout = config.Duration(time.Second)
+	k, err := kb.Open(context.Background(), cfg, t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	h := New(k, Options{Config: cfg, Agent: slowAgent{}})
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() { served <- ListenAndServe(ctx, "127.0.0.1:0", h, cfg, func(a string) { addr <- a }) }()
+	defer func() { cancel(); <-served }()
+	base := "http://" + <-addr
+
+	for _, c := range []struct {
+		path, body string
+		// last is the pattern the stream's last message must match.
+		last *regexp.Regexp
+	}{
+		{"/v1/chat/completions", `{"model":"default","stream":true,"messages":[{"role":"user","content":"Tell me everything."}]}`,
+			regexp.MustCompile(`data: \{"error":\{[^\n]*"type":"timeout"[^\n]*\}\}\n\n$`)},
+		{"/v1/responses", `{"model":"default","stream":true,"input":"Tell me everything."}`,
+			regexp.MustCompile(`event: response.failed\ndata: \{[^\n]*"status":"failed"[^\n]*"type":"timeout"[^\n]*\}\n\n$`)},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			resp, err := http.Post(base+c.path, "application/json", strings.NewReader(c.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body) // a cut connection ends the body early
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "more ") {
+				t.Fatalf("%d stream: %.300s", resp.StatusCode, body)
+			}
+			if !c.last.Match(body) {
+				t.Errorf("the stream did not end with a timeout error:\n…%s", body[max(0, len(body)-400):])
+			}
+			m := scrape(t, base)
+			if want := `ragline_http_requests_total{code="504",method="POST",route="POST ` + c.path + `"} 1`; !strings.Contains(m, want) {
+				t.Errorf("the cut stream was not counted as an error:\n%s", grepLines(m, "ragline_http_requests_total"))
+			}
+		})
+	}
+}
+
 // TestSnapshotServedReadOnly serves a snapshot opened without
 // --read-only: uploads and deletes get 409 read_only.
 func TestSnapshotServedReadOnly(t *testing.T) {

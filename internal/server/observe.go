@@ -65,6 +65,16 @@ func (o observedKB) DeleteDocument(ctx context.Context, id string) error {
 	return err
 }
 
+// PingStore checks the store alone when the knowledge base can (an index
+// still loading does not stop writes), else pings it whole: the wrapper
+// must not hide what storeWritable looks for.
+func (o observedKB) PingStore(ctx context.Context) error {
+	if p, ok := o.KnowledgeBase.(interface{ PingStore(context.Context) error }); ok {
+		return p.PingStore(ctx)
+	}
+	return o.KnowledgeBase.Ping(ctx)
+}
+
 // refreshBuildInfo publishes the digest of the knowledge base now served.
 func (o observedKB) refreshBuildInfo(ctx context.Context) {
 	if d, err := o.KnowledgeBase.Digest(ctx); err == nil {

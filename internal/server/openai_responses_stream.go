@@ -1,6 +1,9 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // streamResponse answers a Responses request as Responses events:
 // response.created and response.in_progress, the message item and its
@@ -46,7 +49,11 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, req resp
 		}
 		return nil
 	}
-	resp, err := s.answerConversation(r, collection, t.conv, t.conv.controls, func(text string) error {
+	// The answer must end before the connection's write deadline, so a
+	// long one ends with response.failed the client can read.
+	ctx, cancel := streamDeadline(r, time.Duration(s.opts.Config.Server.WriteTimeout))
+	defer cancel()
+	resp, err := s.answerConversation(r.WithContext(ctx), collection, t.conv, t.conv.controls, func(text string) error {
 		if err := start(); err != nil || out == nil {
 			return err
 		}
@@ -60,11 +67,12 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, req resp
 		done, err = s.finishResponse(r, req, t, resp)
 	}
 	if err != nil {
+		err = deadlineError(ctx, answerError(err))
 		if out == nil {
-			s.writeError(w, r, answerError(err))
+			s.writeError(w, r, err)
 			return
 		}
-		o.Status, o.Error = "failed", s.toAPIError(r, answerError(err))
+		o.Status, o.Error = "failed", s.streamError(w, r, err)
 		_ = send("response.failed", map[string]any{"response": o})
 		return
 	}

@@ -47,8 +47,12 @@ func (s *Server) streamCompletionLive(w http.ResponseWriter, r *http.Request, re
 		}
 		return out.data(chunk(delta(chunkDelta{ToolCalls: []openAIToolCall{tc}})))
 	}
+	// The answer must end before the connection's write deadline, so a
+	// long one ends with an error chunk the client can read.
+	ctx, cancel := streamDeadline(r, time.Duration(s.opts.Config.Server.WriteTimeout))
+	defer cancel()
 	var sent strings.Builder
-	resp, err := s.answerConversation(r, collection, conv, &ctl, func(text string) error {
+	resp, err := s.answerConversation(r.WithContext(ctx), collection, conv, &ctl, func(text string) error {
 		if err := start(); err != nil || out == nil {
 			return err
 		}
@@ -59,11 +63,12 @@ func (s *Server) streamCompletionLive(w http.ResponseWriter, r *http.Request, re
 		return // the client went away
 	}
 	if err != nil {
+		err = deadlineError(ctx, answerError(err))
 		if out == nil {
-			s.writeError(w, r, answerError(err))
+			s.writeError(w, r, err)
 			return
 		}
-		_ = out.data(map[string]any{"error": s.toAPIError(r, answerError(err))})
+		_ = out.data(map[string]any{"error": s.streamError(w, r, err)})
 		return
 	}
 	s.fillCompletion(r, &c, conv, resp, "chat.completions")

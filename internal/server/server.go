@@ -215,6 +215,10 @@ func (s *Server) toAPIError(r *http.Request, err error) *apiError {
 		ae = &apiError{status: http.StatusConflict, Type: "read_only", Message: err.Error()}
 	case errors.Is(err, store.ErrUnavailable):
 		ae = &apiError{status: http.StatusServiceUnavailable, Type: "store_unavailable", Message: err.Error()}
+	case errors.Is(err, search.ErrLoading):
+		// The in-memory index is still being built at startup: a passing
+		// state, so clients are told when to try again.
+		ae = &apiError{status: http.StatusServiceUnavailable, Type: "index_loading", Message: err.Error() + "; retry shortly", retryAfter: 1}
 	case errors.Is(err, context.Canceled):
 		ae = &apiError{status: 499, Type: "canceled", Message: "request canceled"}
 	case errors.Is(err, context.DeadlineExceeded):

@@ -89,19 +89,31 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequ
 			return
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-		err = &apiError{status: http.StatusGatewayTimeout, Type: "timeout",
-			Message: "the answer was not finished within server.write_timeout"}
-	}
+	err = deadlineError(ctx, err)
 	if out == nil {
 		s.writeError(w, r, err)
 		return
 	}
+	_ = out.event("error", s.streamError(w, r, err))
+}
+
+// deadlineError names an answer cut by streamDeadline's context (not by
+// the client) as the API's timeout.
+func deadlineError(ctx context.Context, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		return &apiError{status: http.StatusGatewayTimeout, Type: "timeout",
+			Message: "the answer was not finished within server.write_timeout"}
+	}
+	return err
+}
+
+// streamError maps the error that ends a stream already under way. The
+// status line (200) went out with the first event: the metrics get the
+// error's status, so a cut stream is not counted as a success.
+func (s *Server) streamError(w http.ResponseWriter, r *http.Request, err error) *apiError {
 	ae := s.toAPIError(r, err)
-	// The status line went out with the first event: the metrics get the
-	// error's status, so a cut stream is not counted as a success.
 	telemetry.SetStatus(w, ae.status)
-	_ = out.event("error", ae)
+	return ae
 }
 
 // streamDeadline returns the request's context ending shortly before
