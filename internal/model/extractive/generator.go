@@ -1,8 +1,10 @@
 package extractive
 
 import (
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -184,6 +186,11 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 		ans.Text, ans.NoAnswer = NoAnswerText(lang), true
 		return ans
 	}
+	// The weights are summed in one fixed order: floating-point sums
+	// depend on it, and map order changes from run to run, which would let
+	// near-ties between sentences fall either way (same corpus, other
+	// answer).
+	order := slices.Sorted(maps.Keys(weights))
 	lits := literals(question)
 	seq := g.analyzer.Terms(question)
 	topScore := hits[0].Score
@@ -264,7 +271,8 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			}
 			var cov, ctxCov, bridged float64
 			gone := map[string]bool{}
-			for t, w := range weights {
+			for _, t := range order {
+				w := weights[t]
 				switch {
 				case in[t] || topic[t]:
 					cov += w
