@@ -365,35 +365,7 @@ func (p *Postgres) List(ctx context.Context, owner, cursor string, limit int) (P
 		return Page{}, fmt.Errorf("list sessions: %w", unavailable(err))
 	}
 	defer rows.Close()
-	page := Page{Sessions: []Summary{}}
-	var last position
-	for rows.Next() {
-		var sum Summary
-		var created, first string
-		var at, updated int64
-		if err := rows.Scan(&sum.ID, &at, &created, &updated, &sum.Turns, &first); err != nil {
-			return Page{}, fmt.Errorf("list sessions: %w", unavailable(err))
-		}
-		if len(page.Sessions) == limit {
-			page.Next = encodeCursor(last)
-			break
-		}
-		sum.Created, _ = time.Parse(time.RFC3339Nano, created)
-		sum.Updated = time.Unix(0, updated).UTC()
-		if first != "" {
-			var t Turn
-			if err := json.Unmarshal([]byte(first), &t); err != nil {
-				return Page{}, fmt.Errorf("list sessions: session %s: stored turn: %w", sum.ID, err)
-			}
-			sum.Title = t.Question
-		}
-		page.Sessions = append(page.Sessions, sum)
-		last = position{at: at, key: sum.ID}
-	}
-	if err := rows.Err(); err != nil {
-		return Page{}, fmt.Errorf("list sessions: %w", unavailable(err))
-	}
-	return page, nil
+	return readPage(rows, limit, unavailable)
 }
 
 // postgresPageQuery reads a page of an owner's listing: $1 owner, $2 the
