@@ -198,9 +198,9 @@ func (s *SQLite) List(ctx context.Context, owner, cursor string, limit int) (Pag
 	return readPage(rows, limit, func(err error) error { return err })
 }
 
-// pageRows is what readPage needs of a query's rows; database/sql's and
-// pgx's rows both have it.
-type pageRows interface {
+// queryRows is what readPage and readTurns need of a query's rows;
+// database/sql's and pgx's rows both have it.
+type queryRows interface {
 	Next() bool
 	Scan(dest ...any) error
 	Err() error
@@ -210,7 +210,7 @@ type pageRows interface {
 // (ref, listing order, created, updated, turns, first turn as JSON), read
 // one past the page: that extra row only says a next page exists. wrap
 // classifies the database's errors (Postgres marks the retryable ones).
-func readPage(rows pageRows, limit int, wrap func(error) error) (Page, error) {
+func readPage(rows queryRows, limit int, wrap func(error) error) (Page, error) {
 	page := Page{Sessions: []Summary{}}
 	var last position
 	for rows.Next() {

@@ -163,10 +163,16 @@ func hidePassword(msg, rawURL string) string {
 
 // expired is the oldest "updated" (unix nanoseconds) still alive.
 func (p *Postgres) expired() int64 {
-	if p.ttl <= 0 {
+	return oldestAlive(p.now(), p.ttl)
+}
+
+// oldestAlive is the oldest "updated" (unix nanoseconds) of a session
+// still alive at now with time to live ttl; 0 when sessions never expire.
+func oldestAlive(now time.Time, ttl time.Duration) int64 {
+	if ttl <= 0 {
 		return 0
 	}
-	return p.now().Add(-p.ttl).UnixNano()
+	return now.Add(-ttl).UnixNano()
 }
 
 // call bounds one call to the database by the store's call timeout.
@@ -204,22 +210,32 @@ func (p *Postgres) Get(ctx context.Context, id string) (Session, error) {
 		return Session{}, fmt.Errorf("session %s: %w", id, unavailable(err))
 	}
 	defer rows.Close()
-	out.Turns = []Turn{}
+	if out.Turns, err = readTurns(rows, id, unavailable); err != nil {
+		return Session{}, err
+	}
+	return out, nil
+}
+
+// readTurns reads the stored turns of session id, one JSON turn a row.
+// wrap classifies the database's errors (Postgres marks the retryable
+// ones).
+func readTurns(rows queryRows, id string, wrap func(error) error) ([]Turn, error) {
+	turns := []Turn{}
 	for rows.Next() {
 		var raw string
 		var t Turn
 		if err := rows.Scan(&raw); err != nil {
-			return Session{}, fmt.Errorf("session %s: %w", id, unavailable(err))
+			return nil, fmt.Errorf("session %s: %w", id, wrap(err))
 		}
 		if err := json.Unmarshal([]byte(raw), &t); err != nil {
-			return Session{}, fmt.Errorf("session %s: stored turn: %w", id, err)
+			return nil, fmt.Errorf("session %s: stored turn: %w", id, err)
 		}
-		out.Turns = append(out.Turns, t)
+		turns = append(turns, t)
 	}
 	if err := rows.Err(); err != nil {
-		return Session{}, fmt.Errorf("session %s: %w", id, unavailable(err))
+		return nil, fmt.Errorf("session %s: %w", id, wrap(err))
 	}
-	return out, nil
+	return turns, nil
 }
 
 // Append adds a turn in one transaction. Writing the session row locks it

@@ -98,10 +98,7 @@ func OpenSQLite(ctx context.Context, path string, ttl time.Duration, opts ...Opt
 
 // expired is the oldest "updated" (unix nanoseconds) still alive.
 func (s *SQLite) expired() int64 {
-	if s.ttl <= 0 {
-		return 0
-	}
-	return s.now().Add(-s.ttl).UnixNano()
+	return oldestAlive(s.now(), s.ttl)
 }
 
 // Get returns a session.
@@ -124,19 +121,10 @@ func (s *SQLite) Get(ctx context.Context, id string) (Session, error) {
 		return out, fmt.Errorf("session %s: %w", id, err)
 	}
 	defer rows.Close()
-	out.Turns = []Turn{}
-	for rows.Next() {
-		var raw string
-		var t Turn
-		if err := rows.Scan(&raw); err != nil {
-			return out, err
-		}
-		if err := json.Unmarshal([]byte(raw), &t); err != nil {
-			return out, fmt.Errorf("session %s: stored turn: %w", id, err)
-		}
-		out.Turns = append(out.Turns, t)
+	if out.Turns, err = readTurns(rows, id, func(err error) error { return err }); err != nil {
+		return Session{}, err
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Append adds a turn in one transaction.
