@@ -238,19 +238,25 @@ func readTurns(rows queryRows, id string, wrap func(error) error) ([]Turn, error
 	return turns, nil
 }
 
+// encodeTurn checks the id of the session a turn is appended to and
+// encodes the turn as stored, stamped with now when it has no time.
+func encodeTurn(id string, t Turn, now time.Time) ([]byte, error) {
+	if !ValidID(id) {
+		return nil, errors.Join(ErrInvalid, fmt.Errorf("session id %q", id))
+	}
+	if t.Time.IsZero() {
+		t.Time = now
+	}
+	return json.Marshal(t)
+}
+
 // Append adds a turn in one transaction. Writing the session row locks it
 // until the transaction ends, so turns appended by two replicas at once
 // take their turn: each counts the turns the other committed, and the
 // turn past MaxTurns is refused (ErrFull) with the session left as it was.
 func (p *Postgres) Append(ctx context.Context, id string, t Turn) (int, error) {
-	if !ValidID(id) {
-		return 0, errors.Join(ErrInvalid, fmt.Errorf("session id %q", id))
-	}
 	now := p.now().UTC()
-	if t.Time.IsZero() {
-		t.Time = now
-	}
-	raw, err := json.Marshal(t)
+	raw, err := encodeTurn(id, t, now)
 	if err != nil {
 		return 0, err
 	}

@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -129,14 +128,8 @@ func (s *SQLite) Get(ctx context.Context, id string) (Session, error) {
 
 // Append adds a turn in one transaction.
 func (s *SQLite) Append(ctx context.Context, id string, t Turn) (int, error) {
-	if !ValidID(id) {
-		return 0, errors.Join(ErrInvalid, fmt.Errorf("session id %q", id))
-	}
 	now := s.now().UTC()
-	if t.Time.IsZero() {
-		t.Time = now
-	}
-	raw, err := json.Marshal(t)
+	raw, err := encodeTurn(id, t, now)
 	if err != nil {
 		return 0, err
 	}
