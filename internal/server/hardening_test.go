@@ -311,25 +311,33 @@ func (slowAgent) Run(ctx context.Context, req agent.Request) (schema.Response, e
 	}
 }
 
-// TestStreamCutByWriteTimeout reproduces a stream cut by
-// server.write_timeout ending without a done or error event and counted
-// as a success: it now ends with an error event of type timeout, and the
-// metrics record 504.
-func TestStreamCutByWriteTimeout(t *testing.T) {
+// slowWriteTimeoutServer serves slowAgent through ListenAndServe (the
+// real listener, so server.write_timeout applies) with a write timeout of
+// one second, and returns its base URL; it stops when the test ends.
+func slowWriteTimeoutServer(t *testing.T) string {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Server.WriteTimeout = config.Duration(time.Second)
 	k, err := kb.Open(context.Background(), cfg, t.TempDir(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer k.Close()
+	t.Cleanup(func() { k.Close() })
 	h := New(k, Options{Config: cfg, Agent: slowAgent{}})
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	served := make(chan error, 1)
 	go func() { served <- ListenAndServe(ctx, "127.0.0.1:0", h, cfg, func(a string) { addr <- a }) }()
-	defer func() { cancel(); <-served }()
-	base := "http://" + <-addr
+	t.Cleanup(func() { cancel(); <-served })
+	return "http://" + <-addr
+}
+
+// TestStreamCutByWriteTimeout reproduces a stream cut by
+// server.write_timeout ending without a done or error event and counted
+// as a success: it now ends with an error event of type timeout, and the
+// metrics record 504.
+func TestStreamCutByWriteTimeout(t *testing.T) {
+	base := slowWriteTimeoutServer(t)
 
 	resp, err := http.Post(base+"/v1/chat", "application/json", strings.NewReader(`{"message":"Tell me everything.","stream":true}`))
 	if err != nil {
@@ -356,20 +364,7 @@ func TestStreamCutByWriteTimeout(t *testing.T) {
 // error and counted as successes: they now end with an OpenAI error
 // chunk and response.failed, of type timeout, and the metrics record 504.
 func TestOpenAIStreamsCutByWriteTimeout(t *testing.T) {
-	cfg := config.Default()
-	cfg.Server.WriteTimeout = config.Duration(time.Second)
-	k, err := kb.Open(context.Background(), cfg, t.TempDir(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
-	h := New(k, Options{Config: cfg, Agent: slowAgent{}})
-	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan string, 1)
-	served := make(chan error, 1)
-	go func() { served <- ListenAndServe(ctx, "127.0.0.1:0", h, cfg, func(a string) { addr <- a }) }()
-	defer func() { cancel(); <-served }()
-	base := "http://" + <-addr
+	base := slowWriteTimeoutServer(t)
 
 	for _, c := range []struct {
 		path, body string

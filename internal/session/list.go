@@ -195,6 +195,22 @@ func (s *SQLite) List(ctx context.Context, owner, cursor string, limit int) (Pag
 		return Page{}, fmt.Errorf("list sessions: %w", err)
 	}
 	defer rows.Close()
+	return readPage(rows, limit, func(err error) error { return err })
+}
+
+// queryRows is what readPage and readTurns need of a query's rows;
+// database/sql's and pgx's rows both have it.
+type queryRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// readPage reads one listing page of at most limit sessions from rows of
+// (ref, listing order, created, updated, turns, first turn as JSON), read
+// one past the page: that extra row only says a next page exists. wrap
+// classifies the database's errors (Postgres marks the retryable ones).
+func readPage(rows queryRows, limit int, wrap func(error) error) (Page, error) {
 	page := Page{Sessions: []Summary{}}
 	var last position
 	for rows.Next() {
@@ -202,7 +218,7 @@ func (s *SQLite) List(ctx context.Context, owner, cursor string, limit int) (Pag
 		var created, first string
 		var at, updated int64
 		if err := rows.Scan(&sum.ID, &at, &created, &updated, &sum.Turns, &first); err != nil {
-			return Page{}, fmt.Errorf("list sessions: %w", err)
+			return Page{}, fmt.Errorf("list sessions: %w", wrap(err))
 		}
 		if len(page.Sessions) == limit {
 			page.Next = encodeCursor(last)
@@ -220,7 +236,10 @@ func (s *SQLite) List(ctx context.Context, owner, cursor string, limit int) (Pag
 		page.Sessions = append(page.Sessions, sum)
 		last = position{at: at, key: sum.ID}
 	}
-	return page, rows.Err()
+	if err := rows.Err(); err != nil {
+		return Page{}, fmt.Errorf("list sessions: %w", wrap(err))
+	}
+	return page, nil
 }
 
 // ownerKey is the Redis sorted set of an owner's sessions: members

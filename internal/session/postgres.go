@@ -163,10 +163,16 @@ func hidePassword(msg, rawURL string) string {
 
 // expired is the oldest "updated" (unix nanoseconds) still alive.
 func (p *Postgres) expired() int64 {
-	if p.ttl <= 0 {
+	return oldestAlive(p.now(), p.ttl)
+}
+
+// oldestAlive is the oldest "updated" (unix nanoseconds) of a session
+// still alive at now with time to live ttl; 0 when sessions never expire.
+func oldestAlive(now time.Time, ttl time.Duration) int64 {
+	if ttl <= 0 {
 		return 0
 	}
-	return p.now().Add(-p.ttl).UnixNano()
+	return now.Add(-ttl).UnixNano()
 }
 
 // call bounds one call to the database by the store's call timeout.
@@ -204,22 +210,44 @@ func (p *Postgres) Get(ctx context.Context, id string) (Session, error) {
 		return Session{}, fmt.Errorf("session %s: %w", id, unavailable(err))
 	}
 	defer rows.Close()
-	out.Turns = []Turn{}
+	if out.Turns, err = readTurns(rows, id, unavailable); err != nil {
+		return Session{}, err
+	}
+	return out, nil
+}
+
+// readTurns reads the stored turns of session id, one JSON turn a row.
+// wrap classifies the database's errors (Postgres marks the retryable
+// ones).
+func readTurns(rows queryRows, id string, wrap func(error) error) ([]Turn, error) {
+	turns := []Turn{}
 	for rows.Next() {
 		var raw string
 		var t Turn
 		if err := rows.Scan(&raw); err != nil {
-			return Session{}, fmt.Errorf("session %s: %w", id, unavailable(err))
+			return nil, fmt.Errorf("session %s: %w", id, wrap(err))
 		}
 		if err := json.Unmarshal([]byte(raw), &t); err != nil {
-			return Session{}, fmt.Errorf("session %s: stored turn: %w", id, err)
+			return nil, fmt.Errorf("session %s: stored turn: %w", id, err)
 		}
-		out.Turns = append(out.Turns, t)
+		turns = append(turns, t)
 	}
 	if err := rows.Err(); err != nil {
-		return Session{}, fmt.Errorf("session %s: %w", id, unavailable(err))
+		return nil, fmt.Errorf("session %s: %w", id, wrap(err))
 	}
-	return out, nil
+	return turns, nil
+}
+
+// encodeTurn checks the id of the session a turn is appended to and
+// encodes the turn as stored, stamped with now when it has no time.
+func encodeTurn(id string, t Turn, now time.Time) ([]byte, error) {
+	if !ValidID(id) {
+		return nil, errors.Join(ErrInvalid, fmt.Errorf("session id %q", id))
+	}
+	if t.Time.IsZero() {
+		t.Time = now
+	}
+	return json.Marshal(t)
 }
 
 // Append adds a turn in one transaction. Writing the session row locks it
@@ -227,14 +255,8 @@ func (p *Postgres) Get(ctx context.Context, id string) (Session, error) {
 // take their turn: each counts the turns the other committed, and the
 // turn past MaxTurns is refused (ErrFull) with the session left as it was.
 func (p *Postgres) Append(ctx context.Context, id string, t Turn) (int, error) {
-	if !ValidID(id) {
-		return 0, errors.Join(ErrInvalid, fmt.Errorf("session id %q", id))
-	}
 	now := p.now().UTC()
-	if t.Time.IsZero() {
-		t.Time = now
-	}
-	raw, err := json.Marshal(t)
+	raw, err := encodeTurn(id, t, now)
 	if err != nil {
 		return 0, err
 	}
@@ -365,35 +387,7 @@ func (p *Postgres) List(ctx context.Context, owner, cursor string, limit int) (P
 		return Page{}, fmt.Errorf("list sessions: %w", unavailable(err))
 	}
 	defer rows.Close()
-	page := Page{Sessions: []Summary{}}
-	var last position
-	for rows.Next() {
-		var sum Summary
-		var created, first string
-		var at, updated int64
-		if err := rows.Scan(&sum.ID, &at, &created, &updated, &sum.Turns, &first); err != nil {
-			return Page{}, fmt.Errorf("list sessions: %w", unavailable(err))
-		}
-		if len(page.Sessions) == limit {
-			page.Next = encodeCursor(last)
-			break
-		}
-		sum.Created, _ = time.Parse(time.RFC3339Nano, created)
-		sum.Updated = time.Unix(0, updated).UTC()
-		if first != "" {
-			var t Turn
-			if err := json.Unmarshal([]byte(first), &t); err != nil {
-				return Page{}, fmt.Errorf("list sessions: session %s: stored turn: %w", sum.ID, err)
-			}
-			sum.Title = t.Question
-		}
-		page.Sessions = append(page.Sessions, sum)
-		last = position{at: at, key: sum.ID}
-	}
-	if err := rows.Err(); err != nil {
-		return Page{}, fmt.Errorf("list sessions: %w", unavailable(err))
-	}
-	return page, nil
+	return readPage(rows, limit, unavailable)
 }
 
 // postgresPageQuery reads a page of an owner's listing: $1 owner, $2 the

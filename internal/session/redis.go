@@ -204,14 +204,8 @@ func (r *Redis) Get(ctx context.Context, id string) (Session, error) {
 
 // Append adds a turn atomically and renews the session's time to live.
 func (r *Redis) Append(ctx context.Context, id string, t Turn) (int, error) {
-	if !ValidID(id) {
-		return 0, errors.Join(ErrInvalid, fmt.Errorf("session id %q", id))
-	}
 	now := r.now().UTC()
-	if t.Time.IsZero() {
-		t.Time = now
-	}
-	raw, err := json.Marshal(t)
+	raw, err := encodeTurn(id, t, now)
 	if err != nil {
 		return 0, err
 	}

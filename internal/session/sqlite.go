@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -98,10 +97,7 @@ func OpenSQLite(ctx context.Context, path string, ttl time.Duration, opts ...Opt
 
 // expired is the oldest "updated" (unix nanoseconds) still alive.
 func (s *SQLite) expired() int64 {
-	if s.ttl <= 0 {
-		return 0
-	}
-	return s.now().Add(-s.ttl).UnixNano()
+	return oldestAlive(s.now(), s.ttl)
 }
 
 // Get returns a session.
@@ -124,31 +120,16 @@ func (s *SQLite) Get(ctx context.Context, id string) (Session, error) {
 		return out, fmt.Errorf("session %s: %w", id, err)
 	}
 	defer rows.Close()
-	out.Turns = []Turn{}
-	for rows.Next() {
-		var raw string
-		var t Turn
-		if err := rows.Scan(&raw); err != nil {
-			return out, err
-		}
-		if err := json.Unmarshal([]byte(raw), &t); err != nil {
-			return out, fmt.Errorf("session %s: stored turn: %w", id, err)
-		}
-		out.Turns = append(out.Turns, t)
+	if out.Turns, err = readTurns(rows, id, func(err error) error { return err }); err != nil {
+		return Session{}, err
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Append adds a turn in one transaction.
 func (s *SQLite) Append(ctx context.Context, id string, t Turn) (int, error) {
-	if !ValidID(id) {
-		return 0, errors.Join(ErrInvalid, fmt.Errorf("session id %q", id))
-	}
 	now := s.now().UTC()
-	if t.Time.IsZero() {
-		t.Time = now
-	}
-	raw, err := json.Marshal(t)
+	raw, err := encodeTurn(id, t, now)
 	if err != nil {
 		return 0, err
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -228,16 +227,7 @@ func (s *Postgres) CheckEmbedder(ctx context.Context, id string, dims int) error
 // Embedder returns the embedder id and dimensions recorded for the stored
 // vectors ("" when there are none).
 func (s *Postgres) Embedder(ctx context.Context) (string, int, error) {
-	id, err := s.Meta(ctx, metaEmbedder)
-	if errors.Is(err, ErrNotFound) {
-		return "", 0, nil
-	}
-	if err != nil {
-		return "", 0, err
-	}
-	d, _ := s.Meta(ctx, metaDimensions)
-	n, _ := strconv.Atoi(d)
-	return id, n, nil
+	return recordedEmbedder(ctx, s)
 }
 
 // VectorCount returns the number of stored chunk vectors.

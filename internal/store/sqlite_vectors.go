@@ -85,6 +85,12 @@ func (s *SQLite) CheckEmbedder(ctx context.Context, id string, dims int) error {
 // Embedder returns the embedder id and dimensions recorded for the
 // knowledge base's vectors ("" when it has none).
 func (s *SQLite) Embedder(ctx context.Context) (string, int, error) {
+	return recordedEmbedder(ctx, s)
+}
+
+// recordedEmbedder returns the embedder id and dimensions recorded in a
+// store's metadata ("" when none is).
+func recordedEmbedder(ctx context.Context, s metaStore) (string, int, error) {
 	id, err := s.Meta(ctx, metaEmbedder)
 	if errors.Is(err, ErrNotFound) {
 		return "", 0, nil
