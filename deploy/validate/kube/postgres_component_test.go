@@ -16,7 +16,8 @@ import (
 // TestPostgresComponent renders every overlay with the PostgreSQL
 // component added and checks the result: valid objects, a writable server
 // whose store URL and password come from the ragline-postgres Secret (the
-// password never in the arguments), no snapshot volume or claim, egress to
+// password never in the arguments), no snapshot volume, claim or init
+// container, egress to
 // PostgreSQL, and the container rules of the plain overlays.
 func TestPostgresComponent(t *testing.T) {
 	// krusty refuses absolute paths, so the deploy tree is copied into an
@@ -89,6 +90,9 @@ func TestPostgresComponent(t *testing.T) {
 				if strings.Contains(a, "PGPASSWORD") {
 					t.Errorf("the password must not reach the arguments: %s", a)
 				}
+			}
+			if n := len(d.Spec.Template.Spec.InitContainers); n != 0 {
+				t.Errorf("%d init containers left; no snapshot is copied when the database is the knowledge base", n)
 			}
 			for _, v := range d.Spec.Template.Spec.Volumes {
 				if v.PersistentVolumeClaim != nil {
