@@ -24,14 +24,24 @@ var (
 // lines and other page furniture are context, never answers.
 func quotable(sent string, headings []string, title string) bool {
 	s := strings.TrimSpace(sent)
+	return !isHeading(s, headings, title) && quotableText(s)
+}
+
+// isHeading reports whether the trimmed sentence s is one of the chunk's
+// headings or the document's title.
+func isHeading(s string, headings []string, title string) bool {
 	for _, h := range headings {
 		if strings.TrimSpace(h) == s {
-			return false
+			return true
 		}
 	}
-	if title != "" && strings.TrimSpace(title) == s {
-		return false
-	}
+	return title != "" && strings.TrimSpace(title) == s
+}
+
+// quotableText is quotable's test of the sentence alone (s trimmed): it
+// depends on nothing but the text, so the sentence cache keeps it, and a
+// question pays only for the comparison with headings and title.
+func quotableText(s string) bool {
 	r, _ := utf8.DecodeLastRuneInString(s)
 	if r == '?' || r == '？' {
 		return false
@@ -39,11 +49,11 @@ func quotable(sent string, headings []string, title string) bool {
 	if furnitureRE.MatchString(s) || tocRE.MatchString(s) {
 		return false
 	}
-	if len(separatorRE.FindAllStringIndex(s, -1)) >= 1 && !endsSentence(s) {
+	if !endsSentence(s) && separatorRE.MatchString(s) {
 		return false
 	}
 	// A numbered heading the loader did not mark ("5.2 Client meals").
-	if numberedRE.MatchString(s) && !endsSentence(s) {
+	if !endsSentence(s) && numberedRE.MatchString(s) {
 		return false
 	}
 	// Too short to state anything: a label, a table cell, a menu item.

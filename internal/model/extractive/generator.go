@@ -244,7 +244,7 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 				continue
 			}
 			seen[key] = sent
-			if !quotable(sent, h.Chunk.Headings, h.Title) {
+			if !si.quotable || isHeading(strings.TrimSpace(sent), h.Chunk.Headings, h.Title) {
 				continue
 			}
 			in := make(map[string]bool, len(si.terms))

@@ -2,6 +2,7 @@ package extractive
 
 import (
 	"sort"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -18,6 +19,7 @@ type sentenceInfo struct {
 	runeStart, runeLen int      // character offset in the chunk, length
 	terms              []string // distinct analyzer terms, sorted
 	n                  int      // number of terms, repeats included
+	quotable           bool     // quotableText of the sentence
 }
 
 // sentenceCache maps chunk text to its analysed sentences. It is safe for
@@ -57,7 +59,8 @@ func (g *Generator) sentences(ct string) []sentenceInfo {
 				k++
 			}
 		}
-		out = append(out, sentenceInfo{byteStart: sp.Start, byteEnd: sp.End, runeStart: runePos, runeLen: n, terms: distinct[:k], n: len(terms)})
+		out = append(out, sentenceInfo{byteStart: sp.Start, byteEnd: sp.End, runeStart: runePos, runeLen: n, terms: distinct[:k], n: len(terms),
+			quotable: quotableText(strings.TrimSpace(ct[sp.Start:sp.End]))})
 		runePos += n
 		bytePos = sp.End
 	}
