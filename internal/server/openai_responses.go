@@ -313,7 +313,9 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	collection, err := s.modelCollection(r, req.Model)
+	// The caller's access to the model was checked above, before
+	// validation, so only the lookup is left.
+	collection, err := s.collectionFor(r.Context(), req.Model)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
