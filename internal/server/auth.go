@@ -132,6 +132,19 @@ func presentedKey(r *http.Request) (string, bool) {
 	return "", false
 }
 
+// identify returns the caller whose key the request presents, or nil and
+// why not (authMissing, authInvalid).
+func (kr *keyring) identify(r *http.Request) (*caller, string) {
+	k, presented := presentedKey(r)
+	if !presented {
+		return nil, authMissing
+	}
+	if c := kr.lookup(k); c != nil {
+		return c, ""
+	}
+	return nil, authInvalid
+}
+
 // auth lets a request through when it carries a key holding scope, with
 // the key in its context; otherwise it answers 401 (no or unknown key) or
 // 403 (the key lacks the scope). In open mode every request passes.
@@ -140,16 +153,8 @@ func (s *Server) auth(scope string, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var c *caller
-		k, presented := presentedKey(r)
-		if presented {
-			c = s.keys.lookup(k)
-		}
+		c, reason := s.keys.identify(r)
 		if c == nil {
-			reason := authMissing
-			if presented {
-				reason = authInvalid
-			}
 			s.authFailed(r, reason, "")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ragline"`)
 			s.writeError(w, r, &apiError{status: http.StatusUnauthorized, Type: "unauthorized",
@@ -188,18 +193,9 @@ func Guard(cfg *config.Config, m *telemetry.Metrics, logger *slog.Logger, scope,
 	}
 	var log authLog
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var c *caller
-		k, presented := presentedKey(r)
-		if presented {
-			c = keys.lookup(k)
-		}
-		reason, name := "", ""
-		switch {
-		case c == nil && presented:
-			reason = authInvalid
-		case c == nil:
-			reason = authMissing
-		case !c.can(scope) || c.restricted():
+		c, reason := keys.identify(r)
+		name := ""
+		if c != nil && (!c.can(scope) || c.restricted()) {
 			reason, name = authScope, c.name
 		}
 		if reason != "" {

@@ -91,11 +91,7 @@ func (s *Server) listModels(created int64) http.HandlerFunc {
 func (s *Server) getModel(created int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("model")
-		if err := s.allowModel(r, name); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if _, err := s.collectionFor(r.Context(), name); err != nil {
+		if _, err := s.modelCollection(r, name); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

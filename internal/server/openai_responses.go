@@ -190,7 +190,7 @@ func (s *Server) parseResponses(r *http.Request, req *responsesRequest) (respons
 		return t, notFound
 	}
 	if max := s.opts.Config.Sessions.MaxTurns; t.store && max > 0 && len(sess.Turns) >= max {
-		return t, fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", sid, session.ErrFull, len(sess.Turns))
+		return t, session.FullError(sid, len(sess.Turns))
 	}
 	turns := sess.Turns[:turn+1]
 	if n := s.opts.Config.Sessions.HistoryTurns; len(turns) > n {
@@ -313,7 +313,9 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	collection, err := s.modelCollection(r, req.Model)
+	// The caller's access to the model was checked above, before
+	// validation, so only the lookup is left.
+	collection, err := s.collectionFor(r.Context(), req.Model)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -91,7 +90,7 @@ func (s *Server) history(r *http.Request, id string, fresh bool) ([]schema.Messa
 		return nil, err
 	}
 	if max := s.opts.Config.Sessions.MaxTurns; max > 0 && len(sess.Turns) >= max {
-		return nil, fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", id, session.ErrFull, len(sess.Turns))
+		return nil, session.FullError(id, len(sess.Turns))
 	}
 	turns := sess.Turns
 	if n := s.opts.Config.Sessions.HistoryTurns; len(turns) > n {

@@ -106,7 +106,7 @@ func (m *Memory) Append(ctx context.Context, id string, t Turn) (int, error) {
 		m.sessions[id] = s
 	}
 	if len(s.Turns) >= m.opts.maxTurns {
-		return 0, fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", id, ErrFull, len(s.Turns))
+		return 0, FullError(id, len(s.Turns))
 	}
 	s.Turns = append(s.Turns, t)
 	s.Updated = now

@@ -288,7 +288,7 @@ func (p *Postgres) append(ctx context.Context, id string, now time.Time, raw []b
 		return 0, err
 	}
 	if idx >= p.opts.maxTurns {
-		return 0, fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", id, ErrFull, idx)
+		return 0, FullError(id, idx)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO session_turns(session_id, idx, turn) VALUES($1, $2, $3)`, id, idx, string(raw)); err != nil {
 		return 0, err

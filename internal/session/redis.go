@@ -218,7 +218,7 @@ func (r *Redis) Append(ctx context.Context, id string, t Turn) (int, error) {
 		return 0, fmt.Errorf("session %s: append: %w", id, r.fault(err))
 	}
 	if idx < 0 {
-		return 0, fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", id, ErrFull, r.opts.maxTurns)
+		return 0, FullError(id, r.opts.maxTurns)
 	}
 	return idx, nil
 }

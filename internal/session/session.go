@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"regexp"
 	"time"
 
@@ -21,6 +22,11 @@ var ErrInvalid = errors.New("invalid session request")
 // store's maximum number of turns (see MaxTurns): the turn is refused and
 // the session kept as it is, so a client starts a new session.
 var ErrFull = errors.New("session is full")
+
+// FullError is the ErrFull of session id, which holds n turns.
+func FullError(id string, n int) error {
+	return fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", id, ErrFull, n)
+}
 
 // ErrUnavailable marks a store that did not answer in time or could not be
 // reached (Redis down or frozen); the request may be retried later.

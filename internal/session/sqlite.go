@@ -151,7 +151,7 @@ func (s *SQLite) Append(ctx context.Context, id string, t Turn) (int, error) {
 		return 0, err
 	}
 	if idx >= s.opts.maxTurns {
-		return 0, fmt.Errorf("session %s: %w: it has %d turns, the most a session holds", id, ErrFull, idx)
+		return 0, FullError(id, idx)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO turns(session_id, idx, turn) VALUES(?, ?, ?)`, id, idx, string(raw)); err != nil {
 		return 0, err
