@@ -226,16 +226,22 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			}
 		}
 		for i, si := range sents {
-			// The sentence's neighbours: the sentences just before it
-			// (which often name its subject) and the one after it.
-			ctx := make(map[string]bool, len(outer))
-			for t := range outer {
-				ctx[t] = true
-			}
-			for j := max(0, i-contextBefore); j <= min(len(sents)-1, i+contextAfter); j++ {
-				for _, t := range sents[j].terms {
-					ctx[t] = true
+			// The sentence's context: the outer headings and title, and its
+			// neighbours, the sentences just before it (which often name
+			// its subject) and the one after it. Only question terms are
+			// looked up, so it is searched in place (each sentence's terms
+			// are sorted) rather than copied into a set per sentence.
+			first, last := max(0, i-contextBefore), min(len(sents)-1, i+contextAfter)
+			inCtx := func(t string) bool {
+				if outer[t] {
+					return true
 				}
+				for j := first; j <= last; j++ {
+					if _, ok := slices.BinarySearch(sents[j].terms, t); ok {
+						return true
+					}
+				}
+				return false
 			}
 			sent := ct[si.byteStart:si.byteEnd]
 			start := h.Chunk.Start + si.runeStart
@@ -258,7 +264,7 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			// and "每年") spans two words and says nothing of its own.
 			var found map[rune]bool
 			for t := range weights {
-				if in[t] || topic[t] || ctx[t] {
+				if in[t] || topic[t] || inCtx(t) {
 					for _, r := range t {
 						if r >= 0x2E80 {
 							if found == nil {
@@ -276,7 +282,7 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 				switch {
 				case in[t] || topic[t]:
 					cov += w
-				case ctx[t]:
+				case inCtx(t):
 					ctxCov += w
 				case bridge(t, found):
 					bridged += w
