@@ -253,18 +253,22 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			if !quotable(sent, h.Chunk.Headings, h.Title) {
 				continue
 			}
-			in := make(map[string]bool, len(si.terms))
 			var ccov float64
 			for _, t := range si.terms {
-				in[t] = true
 				ccov += carried[t]
+			}
+			// in reports whether the sentence holds t (its terms are
+			// sorted).
+			in := func(t string) bool {
+				_, ok := slices.BinarySearch(si.terms, t)
+				return ok
 			}
 			// Characters of the CJK terms found: a missing bigram both of
 			// whose characters are found in others ("从每" between "调薪…从"
 			// and "每年") spans two words and says nothing of its own.
 			var found map[rune]bool
 			for t := range weights {
-				if in[t] || topic[t] || inCtx(t) {
+				if in(t) || topic[t] || inCtx(t) {
 					for _, r := range t {
 						if r >= 0x2E80 {
 							if found == nil {
@@ -280,7 +284,7 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			for _, t := range order {
 				w := weights[t]
 				switch {
-				case in[t] || topic[t]:
+				case in(t) || topic[t]:
 					cov += w
 				case inCtx(t):
 					ctxCov += w
