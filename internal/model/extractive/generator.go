@@ -197,6 +197,20 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 	var cands []candidate
 	seen := map[[2]int]string{} // (doc, start) of sentences already seen via chunk overlap
 	docIdx := map[string]int{}
+	// Chunks of one document share their title and often their
+	// headings: each distinct heading text is analysed once per call.
+	termSets := map[string]map[string]bool{}
+	termSet := func(s string) map[string]bool {
+		if set, ok := termSets[s]; ok {
+			return set
+		}
+		set := map[string]bool{}
+		for _, t := range g.analyzer.Terms(s) {
+			set[t] = true
+		}
+		termSets[s] = set
+		return set
+	}
 	for hi, h := range hits {
 		if _, ok := docIdx[h.Chunk.DocumentID]; !ok {
 			docIdx[h.Chunk.DocumentID] = len(docIdx)
@@ -208,17 +222,11 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 		// Only the nearest heading is the sentence's topic; the headings
 		// above it and the title are context ("办公地点与办公时间" over
 		// the section on one office).
-		topic, outer := map[string]bool{}, map[string]bool{}
 		near, far := h.Title, ""
 		if n := len(h.Chunk.Headings); n > 0 {
 			near, far = h.Chunk.Headings[n-1], strings.Join(h.Chunk.Headings[:n-1], "\n")+"\n"+h.Title
 		}
-		for _, t := range g.analyzer.Terms(near) {
-			topic[t] = true
-		}
-		for _, t := range g.analyzer.Terms(far) {
-			outer[t] = true
-		}
+		topic, outer := termSet(near), termSet(far)
 		litOK := true
 		for _, l := range lits {
 			if !strings.Contains(ct, l) && !strings.Contains(h.Title, l) {
