@@ -31,11 +31,11 @@ type generated struct {
 // extractive; the step's detail says so.
 func (k *KB) answer(ctx context.Context, collection string, p Perception, res search.Result, req AskRequest) (generated, error) {
 	if k.llm == nil {
-		return k.extractAnswer(ctx, collection, p, res, req, 0)
+		return k.extractAnswer(ctx, collection, p, res, req, 0, nil)
 	}
 	if len(res.Hits) == 0 {
 		// Nothing to answer from: no model call.
-		g, err := k.extractAnswer(ctx, collection, p, res, req, 0)
+		g, err := k.extractAnswer(ctx, collection, p, res, req, 0, nil)
 		g.detail["generator"] = "llm"
 		g.detail["skipped"] = "no chunks retrieved"
 		return g, err
@@ -44,6 +44,9 @@ func (k *KB) answer(ctx context.Context, collection string, p Perception, res se
 	// model: passages that do not cover the question's key terms get "no
 	// answer" without a model call, so both generators abstain alike.
 	var support map[string]any
+	// gated is the extractive answer the gate scored, reused if the model
+	// fails and the extractive generator stands in.
+	var gated *extractiveAnswer
 	// A turn that offers the client's tools, or continues with their
 	// results, is not gated: the model may answer by calling a tool, which
 	// the passages need not cover.
@@ -53,6 +56,7 @@ func (k *KB) answer(ctx context.Context, collection string, p Perception, res se
 		if err != nil {
 			return generated{}, err
 		}
+		gated = &ex
 		support = map[string]any{"score": round3(ex.Score), "llm_min_score": gate, "answer_type": ex.Type}
 		if ex.Missing != "" {
 			support["missing_term"] = ex.Missing
@@ -95,7 +99,7 @@ func (k *KB) answer(ctx context.Context, collection string, p Perception, res se
 		return generated{}, fmt.Errorf("generate: %w", err)
 	}
 	k.fallback("generate")
-	g, ferr := k.extractAnswer(ctx, collection, p, res, req, emitted)
+	g, ferr := k.extractAnswer(ctx, collection, p, res, req, emitted, gated)
 	g.usage, g.calls = ans.Usage, 1
 	g.detail["fallback_from"] = "llm"
 	g.detail["model"] = k.models.ChatModel
@@ -105,13 +109,19 @@ func (k *KB) answer(ctx context.Context, collection string, p Perception, res se
 
 // extractAnswer is the extractive generator. With onDelta it sends the answer
 // one cited sentence at a time; after a partial streamed answer (emitted
-// bytes already sent) it first sends a paragraph break.
-func (k *KB) extractAnswer(ctx context.Context, collection string, p Perception, res search.Result, req AskRequest, emitted int) (generated, error) {
+// bytes already sent) it first sends a paragraph break. scored, when not
+// nil, is the extractive answer already computed for these hits, used
+// instead of scoring them again.
+func (k *KB) extractAnswer(ctx context.Context, collection string, p Perception, res search.Result, req AskRequest, emitted int, scored *extractiveAnswer) (generated, error) {
 	onDelta := req.OnDelta
-	ans, err := k.extractive(ctx, collection, p, res)
-	if err != nil {
-		return generated{}, err
+	if scored == nil {
+		ex, err := k.extractive(ctx, collection, p, res)
+		if err != nil {
+			return generated{}, err
+		}
+		scored = &ex
 	}
+	ans := *scored
 	g := generated{text: ans.Text, citations: ans.Citations, noAnswer: ans.NoAnswer,
 		detail: map[string]any{"generator": "extractive", "sentences_scored": ans.Considered,
 			"best_coverage": round3(ans.BestScore), "min_score": k.cfg.Generator.MinScore, "no_answer": ans.NoAnswer,

@@ -197,6 +197,20 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 	var cands []candidate
 	seen := map[[2]int]string{} // (doc, start) of sentences already seen via chunk overlap
 	docIdx := map[string]int{}
+	// Chunks of one document share their title and often their
+	// headings: each distinct heading text is analysed once per call.
+	termSets := map[string]map[string]bool{}
+	termSet := func(s string) map[string]bool {
+		if set, ok := termSets[s]; ok {
+			return set
+		}
+		set := map[string]bool{}
+		for _, t := range g.analyzer.Terms(s) {
+			set[t] = true
+		}
+		termSets[s] = set
+		return set
+	}
 	for hi, h := range hits {
 		if _, ok := docIdx[h.Chunk.DocumentID]; !ok {
 			docIdx[h.Chunk.DocumentID] = len(docIdx)
@@ -208,17 +222,11 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 		// Only the nearest heading is the sentence's topic; the headings
 		// above it and the title are context ("办公地点与办公时间" over
 		// the section on one office).
-		topic, outer := map[string]bool{}, map[string]bool{}
 		near, far := h.Title, ""
 		if n := len(h.Chunk.Headings); n > 0 {
 			near, far = h.Chunk.Headings[n-1], strings.Join(h.Chunk.Headings[:n-1], "\n")+"\n"+h.Title
 		}
-		for _, t := range g.analyzer.Terms(near) {
-			topic[t] = true
-		}
-		for _, t := range g.analyzer.Terms(far) {
-			outer[t] = true
-		}
+		topic, outer := termSet(near), termSet(far)
 		litOK := true
 		for _, l := range lits {
 			if !strings.Contains(ct, l) && !strings.Contains(h.Title, l) {
@@ -226,16 +234,22 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			}
 		}
 		for i, si := range sents {
-			// The sentence's neighbours: the sentences just before it
-			// (which often name its subject) and the one after it.
-			ctx := make(map[string]bool, len(outer))
-			for t := range outer {
-				ctx[t] = true
-			}
-			for j := max(0, i-contextBefore); j <= min(len(sents)-1, i+contextAfter); j++ {
-				for _, t := range sents[j].terms {
-					ctx[t] = true
+			// The sentence's context: the outer headings and title, and its
+			// neighbours, the sentences just before it (which often name
+			// its subject) and the one after it. Only question terms are
+			// looked up, so it is searched in place (each sentence's terms
+			// are sorted) rather than copied into a set per sentence.
+			first, last := max(0, i-contextBefore), min(len(sents)-1, i+contextAfter)
+			inCtx := func(t string) bool {
+				if outer[t] {
+					return true
 				}
+				for j := first; j <= last; j++ {
+					if _, ok := slices.BinarySearch(sents[j].terms, t); ok {
+						return true
+					}
+				}
+				return false
 			}
 			sent := ct[si.byteStart:si.byteEnd]
 			start := h.Chunk.Start + si.runeStart
@@ -247,18 +261,22 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			if !si.quotable || isHeading(strings.TrimSpace(sent), h.Chunk.Headings, h.Title) {
 				continue
 			}
-			in := make(map[string]bool, len(si.terms))
 			var ccov float64
 			for _, t := range si.terms {
-				in[t] = true
 				ccov += carried[t]
+			}
+			// in reports whether the sentence holds t (its terms are
+			// sorted).
+			in := func(t string) bool {
+				_, ok := slices.BinarySearch(si.terms, t)
+				return ok
 			}
 			// Characters of the CJK terms found: a missing bigram both of
 			// whose characters are found in others ("从每" between "调薪…从"
 			// and "每年") spans two words and says nothing of its own.
 			var found map[rune]bool
 			for t := range weights {
-				if in[t] || topic[t] || ctx[t] {
+				if in(t) || topic[t] || inCtx(t) {
 					for _, r := range t {
 						if r >= 0x2E80 {
 							if found == nil {
@@ -274,9 +292,9 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			for _, t := range order {
 				w := weights[t]
 				switch {
-				case in[t] || topic[t]:
+				case in(t) || topic[t]:
 					cov += w
-				case ctx[t]:
+				case inCtx(t):
 					ctxCov += w
 				case bridge(t, found):
 					bridged += w
