@@ -4,8 +4,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math/bits"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,10 +46,21 @@ type Expansion struct {
 
 // vocabulary is a collection's sorted term list with each term's
 // document frequency: what typo tolerance searches. It is immutable.
+//
+// For the search, the terms are also grouped by length (byLen[n] holds
+// the indexes of the terms of n bytes, in order, capped at maxVocabLen)
+// with a signature of each (sig, in the same layout): see signature.
 type vocabulary struct {
 	terms []string
 	df    []int32
+	byLen [][]int32
+	sig   [][]uint64
 }
+
+// maxVocabLen is the longest term length byLen tells apart; a longer
+// term is never within reach of a query term, which typo tolerance
+// only expands up to this length less the largest budget.
+const maxVocabLen = 64
 
 // newVocabulary builds a vocabulary from every (term, df) pair that each
 // yields, in any order.
@@ -61,11 +72,45 @@ func newVocabulary(each func(yield func(term string, df int))) *vocabulary {
 	var es []entry
 	each(func(t string, df int) { es = append(es, entry{t, int32(min(df, 1<<31-1))}) })
 	slices.SortFunc(es, func(a, b entry) int { return strings.Compare(a.term, b.term) })
-	v := &vocabulary{terms: make([]string, len(es)), df: make([]int32, len(es))}
+	v := &vocabulary{
+		terms: make([]string, len(es)),
+		df:    make([]int32, len(es)),
+		byLen: make([][]int32, maxVocabLen+1),
+		sig:   make([][]uint64, maxVocabLen+1),
+	}
 	for i, e := range es {
 		v.terms[i], v.df[i] = e.term, e.df
+		if n := len(e.term); n <= maxVocabLen {
+			v.byLen[n] = append(v.byLen[n], int32(i))
+			v.sig[n] = append(v.sig[n], signature(e.term))
+		}
 	}
 	return v
+}
+
+// signature summarises which bytes a term holds, so that most terms
+// beyond a query term's edit budget are passed over without aligning
+// them: bit c−'a' is set when letter c occurs at least once, bit 26 +
+// c−'a' when it occurs at least twice, and for any other byte b, bit 52
+// + b mod 12 when such a byte occurs. Inserting or deleting one byte
+// flips at most one bit, a substitution at most two and a transposition
+// none, so two terms within d edits have signatures differing in at
+// most 2d bits.
+func signature(t string) uint64 {
+	var s uint64
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if c >= 'a' && c <= 'z' {
+			bit := uint64(1) << (c - 'a')
+			if s&bit != 0 {
+				s |= bit << 26
+			}
+			s |= bit
+			continue
+		}
+		s |= 1 << (52 + c%12)
+	}
+	return s
 }
 
 // has reports whether term is in the vocabulary.
@@ -130,82 +175,34 @@ func expandAbsent(terms []schema.QueryTerm, v *vocabulary, present func(string) 
 
 // near returns the vocabulary terms closest to q within maxD edits, at
 // most maxExpansions of them, the most frequent first, each weighted by
-// Lucene's fuzzy boost. The sorted vocabulary is walked as a trie: the
-// rows of the edit-distance table are shared between terms with a common
-// prefix, and every term under a prefix whose row already exceeds maxD is
-// skipped with a binary search.
+// Lucene's fuzzy boost. Only terms whose length is within maxD of q's
+// and whose signature differs from q's in at most 2·maxD bits can be
+// that close (see signature); those few are aligned with q in a band of
+// the edit-distance table that stops as soon as the budget is exceeded.
 func (v *vocabulary) near(q string, maxD int) []FuzzyMatch {
 	m := len(q)
-	maxLen := m + maxD
-	rows := make([][]int, maxLen+1)
-	for i := range rows {
-		rows[i] = make([]int, m+1)
-	}
-	for j := range rows[0] {
-		rows[0][j] = j
-	}
+	qs := signature(q)
 	best := maxD + 1
-	var found []int // indexes into v.terms at distance best
-	prev := ""      // the term whose rows 1..len(prev) are in rows
-	for idx := 0; idx < len(v.terms); {
-		t := v.terms[idx]
-		cp := commonPrefix(prev, t)
-		dead := -1
-		for i := cp + 1; i <= len(t) && i <= maxLen; i++ {
-			row, up := rows[i], rows[i-1]
-			row[0] = i
-			lo := i
-			// Only the band |i−j| ≤ maxD can hold a distance within the
-			// budget (d[i][j] ≥ |i−j|); the cells beside it are set to
-			// "too far" so the next row can read them.
-			jlo, jhi := max(1, i-maxD), min(m, i+maxD)
-			if jlo > 1 {
-				row[jlo-1] = far
+	var found []int32 // indexes into v.terms at distance best
+	var o osaRows
+	for n := max(1, m-maxD); n <= min(m+maxD, maxVocabLen); n++ {
+		sigs := v.sig[n]
+		for k, s := range sigs {
+			if bits.OnesCount64(s^qs) > 2*maxD {
+				continue
 			}
-			if jhi < m {
-				row[jhi+1] = far
-			}
-			for j := jlo; j <= jhi; j++ {
-				cost := 1
-				if t[i-1] == q[j-1] {
-					cost = 0
-				}
-				d := min(up[j]+1, row[j-1]+1, up[j-1]+cost)
-				if i > 1 && j > 1 && t[i-1] == q[j-2] && t[i-2] == q[j-1] {
-					d = min(d, rows[i-2][j-2]+1)
-				}
-				row[j] = d
-				lo = min(lo, d)
-			}
-			if lo > min(best, maxD) {
-				dead = i
-				break
+			idx := v.byLen[n][k]
+			d := o.distance(v.terms[idx], q, min(best, maxD))
+			switch {
+			case d > maxD || d > best:
+			case d < best:
+				best, found = d, append(found[:0], idx)
+			default:
+				found = append(found, idx)
 			}
 		}
-		if dead < 0 && len(t) > maxLen {
-			dead = maxLen + 1 // longer than any match: skip its extensions too
-		}
-		if dead > 0 {
-			idx = v.skip(idx, t[:dead])
-			prev = t[:dead-1]
-			continue
-		}
-		if len(t) < m-maxD {
-			// Too short: its last row's band does not reach column m.
-			prev = t
-			idx++
-			continue
-		}
-		if d := rows[len(t)][m]; d <= maxD && d <= best {
-			if d < best {
-				best, found = d, found[:0]
-			}
-			found = append(found, idx)
-		}
-		prev = t
-		idx++
 	}
-	slices.SortFunc(found, func(a, b int) int {
+	slices.SortFunc(found, func(a, b int32) int {
 		if c := cmp.Compare(v.df[b], v.df[a]); c != 0 {
 			return c
 		}
@@ -222,32 +219,63 @@ func (v *vocabulary) near(q string, maxD int) []FuzzyMatch {
 	return out
 }
 
+// osaRows holds the three rows of the edit-distance table that the
+// optimal-string-alignment distance reads, reused across terms.
+type osaRows struct{ rows [3][]int }
+
+// distance returns the optimal-string-alignment distance between t and
+// q (insertions, deletions, substitutions and transpositions of
+// neighbours, each costing 1) when it is at most limit, and limit+1
+// otherwise. Only the band |i−j| ≤ limit of the table can hold such a
+// distance (d[i][j] ≥ |i−j|), and the walk stops at the first row whose
+// band is all beyond the limit.
+func (o *osaRows) distance(t, q string, limit int) int {
+	m := len(q)
+	for i := range o.rows {
+		if cap(o.rows[i]) < m+1 {
+			o.rows[i] = make([]int, m+1)
+		}
+		o.rows[i] = o.rows[i][:m+1]
+	}
+	up2, up, row := o.rows[0], o.rows[1], o.rows[2]
+	for j := range up {
+		up[j] = j
+	}
+	for i := 1; i <= len(t); i++ {
+		row[0] = i
+		lo := i
+		jlo, jhi := max(1, i-limit), min(m, i+limit)
+		if jlo > 1 {
+			row[jlo-1] = far
+		}
+		if jhi < m {
+			row[jhi+1] = far
+		}
+		for j := jlo; j <= jhi; j++ {
+			cost := 1
+			if t[i-1] == q[j-1] {
+				cost = 0
+			}
+			d := min(up[j]+1, row[j-1]+1, up[j-1]+cost)
+			if i > 1 && j > 1 && t[i-1] == q[j-2] && t[i-2] == q[j-1] {
+				d = min(d, up2[j-2]+1)
+			}
+			row[j] = d
+			lo = min(lo, d)
+		}
+		if lo > limit {
+			return limit + 1
+		}
+		up2, up, row = up, row, up2
+	}
+	if d := up[m]; d <= limit {
+		return d
+	}
+	return limit + 1
+}
+
 // far stands for a distance beyond any budget in the edit-distance rows.
 const far = 1 << 20
-
-// skip returns the index of the first term after idx that does not
-// start with p (v.terms[idx] does). Most dead prefixes cover a few terms,
-// so it gallops before it bisects.
-func (v *vocabulary) skip(idx int, p string) int {
-	n := len(v.terms)
-	step := 1
-	for idx+step < n && strings.HasPrefix(v.terms[idx+step], p) {
-		step *= 2
-	}
-	lo, hi := idx+step/2+1, min(idx+step, n)
-	return lo + sort.Search(hi-lo, func(k int) bool { return !strings.HasPrefix(v.terms[lo+k], p) })
-}
-
-// commonPrefix is the length of the longest common prefix of a and b.
-func commonPrefix(a, b string) int {
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return n
-}
 
 // distinctTerms lists each term once, in first-occurrence order.
 func distinctTerms(terms []schema.QueryTerm) []string {

@@ -8,16 +8,17 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ragline/ragline/internal/datasettest"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/text"
 )
 
 // sciFactVocabulary is the analysed vocabulary of the SciFact corpus in
 // the shared datasets beside the repository, with document frequencies.
-func sciFactVocabulary(b *testing.B) map[string]int {
-	f, err := os.Open("../../../shared/datasets/scifact/corpus.jsonl.gz")
+func sciFactVocabulary(b testing.TB) map[string]int {
+	f, err := os.Open(datasettest.Require(b, "scifact", "corpus.jsonl.gz"))
 	if err != nil {
-		b.Fatalf("the SciFact corpus is needed beside the repository: %v", err)
+		b.Fatal(err)
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(f)

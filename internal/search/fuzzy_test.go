@@ -10,7 +10,7 @@ import (
 )
 
 // osa is the textbook optimal-string-alignment distance, the reference
-// for the trie walk of vocabulary.near.
+// for vocabulary.near.
 func osa(a, b string) int {
 	d := make([][]int, len(a)+1)
 	for i := range d {
@@ -43,7 +43,7 @@ func vocab(df map[string]int) *vocabulary {
 	})
 }
 
-// TestNearAgreesWithBruteForce compares the pruned trie walk with the
+// TestNearAgreesWithBruteForce compares the filtered, banded search with the
 // distance computed for every vocabulary term, on random words over a
 // small alphabet (so that many are close to each other).
 func TestNearAgreesWithBruteForce(t *testing.T) {
@@ -55,12 +55,26 @@ func TestNearAgreesWithBruteForce(t *testing.T) {
 		}
 		return string(b)
 	}
+	// Vocabulary terms may hold digits and other scripts, which a query
+	// term of letters can still be within reach of ("ab1cd" of "abcd").
+	other := func() string {
+		w := []byte(word())
+		for range 1 + rng.IntN(2) {
+			i := rng.IntN(len(w) + 1)
+			ins := []string{"1", "7", "é", "-", "ß"}[rng.IntN(5)]
+			w = append(w[:i], append([]byte(ins), w[i:]...)...)
+		}
+		return string(w)
+	}
 	df := map[string]int{}
 	for range 3000 {
 		df[word()] = 1 + rng.IntN(50)
 	}
+	for range 1000 {
+		df[other()] = 1 + rng.IntN(50)
+	}
 	v := vocab(df)
-	for range 300 {
+	for range 1000 {
 		q := word()
 		maxD := maxEdits(q)
 		best := maxD + 1
@@ -170,5 +184,85 @@ func TestExpandFuzzyScalesWeight(t *testing.T) {
 	out, _ := expandFuzzy([]schema.QueryTerm{{Term: "metastaz", Weight: 0.5}}, v)
 	if len(out) != 2 || out[1].Term != "metastas" || out[1].Weight != 0.5*(1-1.0/8) {
 		t.Fatalf("terms %+v", out)
+	}
+}
+
+// TestNearSciFactVocabulary checks near against the distance to every
+// term on the SciFact vocabulary (27,000 terms of a real corpus: codes,
+// numbers and words of other scripts among them), for misspellings made
+// by one or two random edits of its own words.
+func TestNearSciFactVocabulary(t *testing.T) {
+	df := sciFactVocabulary(t)
+	v := vocab(df)
+	var words []string
+	for w := range df {
+		if maxEdits(w) > 0 {
+			words = append(words, w)
+		}
+	}
+	slices.Sort(words)
+	rng := rand.New(rand.NewPCG(3, 4))
+	edit := func(w []byte) []byte {
+		i := rng.IntN(len(w))
+		c := byte('a' + rng.IntN(26))
+		switch rng.IntN(4) {
+		case 0:
+			return append(w[:i:i], append([]byte{c}, w[i:]...)...)
+		case 1:
+			return append(w[:i:i], w[i+1:]...)
+		case 2:
+			w[i] = c
+		default:
+			if i+1 < len(w) {
+				w[i], w[i+1] = w[i+1], w[i]
+			}
+		}
+		return w
+	}
+	expanded := 0
+	for range 200 {
+		w := []byte(words[rng.IntN(len(words))])
+		for range 1 + rng.IntN(2) {
+			w = edit(w)
+		}
+		q := string(w)
+		maxD := maxEdits(q)
+		if maxD == 0 || df[q] > 0 {
+			continue
+		}
+		best := maxD + 1
+		var want []string
+		for term := range df {
+			if len(term) < len(q)-maxD || len(term) > len(q)+maxD {
+				continue
+			}
+			switch d := osa(q, term); {
+			case d > maxD || d > best:
+			case d < best:
+				best, want = d, []string{term}
+			default:
+				want = append(want, term)
+			}
+		}
+		slices.SortFunc(want, func(a, b string) int {
+			if df[a] != df[b] {
+				return df[b] - df[a]
+			}
+			return strings.Compare(a, b)
+		})
+		want = want[:min(len(want), maxExpansions)]
+		var got []string
+		for _, m := range v.near(q, maxD) {
+			got = append(got, m.Term)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("near(%q, %d) = %q; want %q (distance %d)", q, maxD, got, want, best)
+		}
+		if len(got) > 0 {
+			expanded++
+		}
+	}
+	if expanded < 100 {
+		t.Fatalf("only %d of the misspellings were expanded", expanded)
 	}
 }
