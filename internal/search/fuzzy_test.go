@@ -74,7 +74,7 @@ func TestNearAgreesWithBruteForce(t *testing.T) {
 		df[other()] = 1 + rng.IntN(50)
 	}
 	v := vocab(df)
-	for range 1000 {
+	for range 500 {
 		q := word()
 		maxD := maxEdits(q)
 		best := maxD + 1
