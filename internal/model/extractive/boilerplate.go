@@ -11,8 +11,6 @@ var (
 	// Bylines and document furniture: "Owner: People Team", "Version 4.2",
 	// "Last updated …", "Page 3 of 9", "Skip to main content".
 	furnitureRE = regexp.MustCompile(`(?i)^\W*((policy |document )?owner\s*:|maintained by\b|written by\b|authors?\s*:|last (updated|revised|reviewed)\b|applies to\s*:|effective date\b|version \d|page \d+( of \d+)?\W*$|(table of )?contents\W*$|skip to (main )?content|copyright\b|©|all rights reserved)|^\W*(负责人|维护部门|作者|发布日期|更新日期|最后更新|版本|目录|第\s*\d+\s*页|适用范围|版权所有)\s*[:：]?`)
-	// Table-of-contents lines: dot leaders or a trailing page number.
-	tocRE = regexp.MustCompile(`\.{4,}|…{2,}|·{4,}|\s\d{1,3}\s*$`)
 	// A section number opening a line.
 	numberedRE = regexp.MustCompile(`^(\d+(\.\d+)*\.?|[一二三四五六七八九十]+、)\s*\S`)
 	// Separators that join the parts of a header or navigation trail.
@@ -46,7 +44,7 @@ func quotableText(s string) bool {
 	if r == '?' || r == '？' {
 		return false
 	}
-	if furnitureRE.MatchString(s) || tocRE.MatchString(s) {
+	if tocLine(s) || furnitureRE.MatchString(s) {
 		return false
 	}
 	if !endsSentence(s) && separatorRE.MatchString(s) {
@@ -78,6 +76,30 @@ func endsSentence(s string) bool {
 	r, _ := utf8.DecodeLastRuneInString(s)
 	switch r {
 	case '.', '!', '。', '！', '；', ';', '…':
+		return true
+	}
+	return false
+}
+
+// tocLine reports whether s looks like a table-of-contents line: dot
+// leaders ("....", "……", "····") or a page number of one to three digits
+// after a space at the end. It is the pattern
+// `\.{4,}|…{2,}|·{4,}|\s\d{1,3}\s*$` written out, which a regular
+// expression would search for at every position of every sentence.
+func tocLine(s string) bool {
+	if strings.Contains(s, "....") || strings.Contains(s, "……") || strings.Contains(s, "····") {
+		return true
+	}
+	s = strings.TrimRight(s, "\t\n\f\r ")
+	n := 0
+	for n < len(s) && n <= 3 && s[len(s)-1-n] >= '0' && s[len(s)-1-n] <= '9' {
+		n++
+	}
+	if n == 0 || n > 3 || n == len(s) {
+		return false
+	}
+	switch s[len(s)-1-n] {
+	case '\t', '\n', '\f', '\r', ' ':
 		return true
 	}
 	return false

@@ -211,6 +211,7 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 		termSets[s] = set
 		return set
 	}
+	var holds []bool
 	for hi, h := range hits {
 		if _, ok := docIdx[h.Chunk.DocumentID]; !ok {
 			docIdx[h.Chunk.DocumentID] = len(docIdx)
@@ -233,23 +234,26 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 				litOK = false
 			}
 		}
+		// Which sentences hold which question terms, looked up once per
+		// chunk (each sentence's terms are sorted): holds[k*ns+j] is
+		// whether sentence j holds order[k].
+		ns := len(sents)
+		holds = slices.Grow(holds[:0], len(order)*ns)[:len(order)*ns]
+		for k, t := range order {
+			for j := range sents {
+				_, holds[k*ns+j] = slices.BinarySearch(sents[j].terms, t)
+			}
+		}
 		for i, si := range sents {
 			// The sentence's context: the outer headings and title, and its
 			// neighbours, the sentences just before it (which often name
-			// its subject) and the one after it. Only question terms are
-			// looked up, so it is searched in place (each sentence's terms
-			// are sorted) rather than copied into a set per sentence.
+			// its subject) and the one after it.
 			first, last := max(0, i-contextBefore), min(len(sents)-1, i+contextAfter)
-			inCtx := func(t string) bool {
-				if outer[t] {
+			inCtx := func(k int) bool {
+				if outer[order[k]] {
 					return true
 				}
-				for j := first; j <= last; j++ {
-					if _, ok := slices.BinarySearch(sents[j].terms, t); ok {
-						return true
-					}
-				}
-				return false
+				return slices.Contains(holds[k*ns+first:k*ns+last+1], true)
 			}
 			sent := ct[si.byteStart:si.byteEnd]
 			start := h.Chunk.Start + si.runeStart
@@ -265,18 +269,14 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			for _, t := range si.terms {
 				ccov += carried[t]
 			}
-			// in reports whether the sentence holds t (its terms are
-			// sorted).
-			in := func(t string) bool {
-				_, ok := slices.BinarySearch(si.terms, t)
-				return ok
-			}
+			// in reports whether the sentence holds order[k].
+			in := func(k int) bool { return holds[k*ns+i] }
 			// Characters of the CJK terms found: a missing bigram both of
 			// whose characters are found in others ("从每" between "调薪…从"
 			// and "每年") spans two words and says nothing of its own.
 			var found map[rune]bool
-			for t := range weights {
-				if in(t) || topic[t] || inCtx(t) {
+			for k, t := range order {
+				if in(k) || topic[t] || inCtx(k) {
 					for _, r := range t {
 						if r >= 0x2E80 {
 							if found == nil {
@@ -289,12 +289,12 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			}
 			var cov, ctxCov, bridged float64
 			gone := map[string]bool{}
-			for _, t := range order {
+			for k, t := range order {
 				w := weights[t]
 				switch {
-				case in(t) || topic[t]:
+				case in(k) || topic[t]:
 					cov += w
-				case inCtx(t):
+				case inCtx(k):
 					ctxCov += w
 				case bridge(t, found):
 					bridged += w
