@@ -48,8 +48,9 @@ type Expansion struct {
 // document frequency: what typo tolerance searches. It is immutable.
 //
 // For the search, the terms are also grouped by length (byLen[n] holds
-// the indexes of the terms of n bytes, in order, capped at maxVocabLen)
-// with a signature of each (sig, in the same layout): see signature.
+// the indexes of the terms of n bytes, in order; byLen[maxVocabLen+1]
+// those of every longer term) with a signature of each (sig, in the same
+// layout): see signature.
 type vocabulary struct {
 	terms []string
 	df    []int32
@@ -57,9 +58,8 @@ type vocabulary struct {
 	sig   [][]uint64
 }
 
-// maxVocabLen is the longest term length byLen tells apart; a longer
-// term is never within reach of a query term, which typo tolerance
-// only expands up to this length less the largest budget.
+// maxVocabLen is the longest term length byLen tells apart: longer terms
+// share one group, whose lengths are checked one by one.
 const maxVocabLen = 64
 
 // newVocabulary builds a vocabulary from every (term, df) pair that each
@@ -75,15 +75,14 @@ func newVocabulary(each func(yield func(term string, df int))) *vocabulary {
 	v := &vocabulary{
 		terms: make([]string, len(es)),
 		df:    make([]int32, len(es)),
-		byLen: make([][]int32, maxVocabLen+1),
-		sig:   make([][]uint64, maxVocabLen+1),
+		byLen: make([][]int32, maxVocabLen+2),
+		sig:   make([][]uint64, maxVocabLen+2),
 	}
 	for i, e := range es {
 		v.terms[i], v.df[i] = e.term, e.df
-		if n := len(e.term); n <= maxVocabLen {
-			v.byLen[n] = append(v.byLen[n], int32(i))
-			v.sig[n] = append(v.sig[n], signature(e.term))
-		}
+		n := min(len(e.term), maxVocabLen+1)
+		v.byLen[n] = append(v.byLen[n], int32(i))
+		v.sig[n] = append(v.sig[n], signature(e.term))
 	}
 	return v
 }
@@ -185,13 +184,16 @@ func (v *vocabulary) near(q string, maxD int) []FuzzyMatch {
 	best := maxD + 1
 	var found []int32 // indexes into v.terms at distance best
 	var o osaRows
-	for n := max(1, m-maxD); n <= min(m+maxD, maxVocabLen); n++ {
+	for n := min(max(1, m-maxD), maxVocabLen+1); n <= min(m+maxD, maxVocabLen+1); n++ {
 		sigs := v.sig[n]
 		for k, s := range sigs {
 			if bits.OnesCount64(s^qs) > 2*maxD {
 				continue
 			}
 			idx := v.byLen[n][k]
+			if l := len(v.terms[idx]); l < m-maxD || l > m+maxD {
+				continue // in the group of long terms
+			}
 			d := o.distance(v.terms[idx], q, min(best, maxD))
 			switch {
 			case d > maxD || d > best:

@@ -70,16 +70,28 @@ func TestNearAgreesWithBruteForce(t *testing.T) {
 	for range 3000 {
 		df[word()] = 1 + rng.IntN(50)
 	}
+	// Terms longer than the length groups (see maxVocabLen), and near
+	// them, long queries.
+	long := func() string { return strings.Repeat("ab", 30+rng.IntN(4)) + word() }
+	for range 200 {
+		df[long()] = 1 + rng.IntN(50)
+	}
 	for range 1000 {
 		df[other()] = 1 + rng.IntN(50)
 	}
 	v := vocab(df)
-	for range 500 {
+	for i := range 400 {
 		q := word()
+		if i%5 == 0 {
+			q = long()
+		}
 		maxD := maxEdits(q)
 		best := maxD + 1
 		var want []string
 		for term := range df {
+			if len(term) < len(q)-maxD || len(term) > len(q)+maxD {
+				continue // d ≥ the difference in length
+			}
 			d := osa(q, term)
 			switch {
 			case d > maxD || d > best:
