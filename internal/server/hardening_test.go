@@ -304,6 +304,9 @@ func (slowAgent) Run(ctx context.Context, req agent.Request) (schema.Response, e
 		case <-ctx.Done():
 			return schema.Response{}, ctx.Err()
 		case <-tick.C:
+			if req.OnDelta == nil {
+				continue // not streamed: the whole answer comes at the end
+			}
 			if err := req.OnDelta("more "); err != nil {
 				return schema.Response{}, err
 			}
@@ -392,6 +395,42 @@ func TestOpenAIStreamsCutByWriteTimeout(t *testing.T) {
 			m := scrape(t, base)
 			if want := `ragline_http_requests_total{code="504",method="POST",route="POST ` + c.path + `"} 1`; !strings.Contains(m, want) {
 				t.Errorf("the cut stream was not counted as an error:\n%s", grepLines(m, "ragline_http_requests_total"))
+			}
+		})
+	}
+}
+
+// TestAnswersCutByWriteTimeout reproduces an answer that is not
+// streamed and takes longer than server.write_timeout (a slow model):
+// the server went on waiting for it and the client got a dropped
+// connection, or nothing until its own timeout. Every answering route
+// now ends the answer shortly before the write deadline and replies 504
+// of type timeout, counted as such in the metrics.
+func TestAnswersCutByWriteTimeout(t *testing.T) {
+	base := slowWriteTimeoutServer(t)
+	client := &http.Client{Timeout: 20 * time.Second}
+	for _, c := range []struct{ path, body string }{
+		{"/v1/chat", `{"message":"Tell me everything."}`},
+		{"/v1/chat/completions", `{"model":"default","messages":[{"role":"user","content":"Tell me everything."}]}`},
+		{"/v1/responses", `{"model":"default","input":"Tell me everything."}`},
+		{"/v1/invoke", `{"target":"answer","input":{"question":"Tell me everything."}}`},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			resp, err := client.Post(base+c.path, "application/json", strings.NewReader(c.body))
+			if err != nil {
+				t.Fatalf("no response: %v", err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatalf("body cut: %v (%d %.200s)", err, resp.StatusCode, body)
+			}
+			if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), `"type":"timeout"`) || !strings.Contains(string(body), "server.write_timeout") {
+				t.Fatalf("%d %s; want 504 of type timeout naming server.write_timeout", resp.StatusCode, body)
+			}
+			m := scrape(t, base)
+			if want := `ragline_http_requests_total{code="504",method="POST",route="POST ` + c.path + `"} 1`; !strings.Contains(m, want) {
+				t.Errorf("the cut answer was not counted as a timeout:\n%s", grepLines(m, "ragline_http_requests_total"))
 			}
 		})
 	}

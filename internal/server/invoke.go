@@ -104,9 +104,11 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		resp, err := s.agent.Run(r.Context(), agent.Request{Collection: in.Collection, Question: in.Question, MayUse: s.mayUse(r)})
+		ctx, cancel := answerDeadline(r, s.writeTimeout())
+		defer cancel()
+		resp, err := s.agent.Run(ctx, agent.Request{Collection: in.Collection, Question: in.Question, MayUse: s.mayUse(r)})
 		if err != nil {
-			s.writeError(w, r, err)
+			s.writeError(w, r, deadlineError(ctx, err))
 			return
 		}
 		writeJSON(w, http.StatusOK, resp)

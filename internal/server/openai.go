@@ -493,10 +493,12 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		s.streamCompletionLive(w, r, req, conv, collection)
 		return
 	}
-	resp, err := s.answerConversation(r, collection, conv, conv.controls, nil)
+	ctx, cancel := answerDeadline(r, s.writeTimeout())
+	defer cancel()
+	resp, err := s.answerConversation(r.WithContext(ctx), collection, conv, conv.controls, nil)
 	if err != nil {
 		// Errors keep their status code: nothing has been sent yet.
-		s.writeError(w, r, answerError(err))
+		s.writeError(w, r, deadlineError(ctx, answerError(err)))
 		return
 	}
 	out := completion{ID: "chatcmpl-" + rand.Text(), Object: "chat.completion", Created: time.Now().Unix(), Model: req.Model}

@@ -324,9 +324,11 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 		s.streamResponse(w, r, req, t, collection)
 		return
 	}
-	resp, err := s.answerConversation(r, collection, t.conv, t.conv.controls, nil)
+	ctx, cancel := answerDeadline(r, s.writeTimeout())
+	defer cancel()
+	resp, err := s.answerConversation(r.WithContext(ctx), collection, t.conv, t.conv.controls, nil)
 	if err != nil {
-		s.writeError(w, r, answerError(err))
+		s.writeError(w, r, deadlineError(ctx, answerError(err)))
 		return
 	}
 	out, err := s.finishResponse(r, req, t, resp)

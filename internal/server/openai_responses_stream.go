@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"time"
 )
 
 // streamResponse answers a Responses request as Responses events:
@@ -51,7 +50,7 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, req resp
 	}
 	// The answer must end before the connection's write deadline, so a
 	// long one ends with response.failed the client can read.
-	ctx, cancel := streamDeadline(r, time.Duration(s.opts.Config.Server.WriteTimeout))
+	ctx, cancel := answerDeadline(r, s.writeTimeout())
 	defer cancel()
 	resp, err := s.answerConversation(r.WithContext(ctx), collection, t.conv, t.conv.controls, func(text string) error {
 		if err := start(); err != nil || out == nil {

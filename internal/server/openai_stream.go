@@ -49,7 +49,7 @@ func (s *Server) streamCompletionLive(w http.ResponseWriter, r *http.Request, re
 	}
 	// The answer must end before the connection's write deadline, so a
 	// long one ends with an error chunk the client can read.
-	ctx, cancel := streamDeadline(r, time.Duration(s.opts.Config.Server.WriteTimeout))
+	ctx, cancel := answerDeadline(r, s.writeTimeout())
 	defer cancel()
 	var sent strings.Builder
 	resp, err := s.answerConversation(r.WithContext(ctx), collection, conv, &ctl, func(text string) error {

@@ -56,7 +56,7 @@ func (s *sse) event(name string, v any) error {
 // object; an `error` event carries the API error shape. Until the first
 // event, errors keep their status code.
 func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequest, sid string) {
-	ctx, cancel := streamDeadline(r, time.Duration(s.opts.Config.Server.WriteTimeout))
+	ctx, cancel := answerDeadline(r, s.writeTimeout())
 	defer cancel()
 	history, err := s.history(r, sid, req.SessionID == "")
 	if err != nil {
@@ -97,7 +97,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequ
 	_ = out.event("error", s.streamError(w, r, err))
 }
 
-// deadlineError names an answer cut by streamDeadline's context (not by
+// deadlineError names an answer cut by answerDeadline's context (not by
 // the client) as the API's timeout.
 func deadlineError(ctx context.Context, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
@@ -116,11 +116,12 @@ func (s *Server) streamError(w http.ResponseWriter, r *http.Request, err error) 
 	return ae
 }
 
-// streamDeadline returns the request's context ending shortly before
+// answerDeadline returns the request's context ending shortly before
 // the connection's write deadline (server.write_timeout after the request
-// was read), so that a stream still running then ends with an error event
-// the client can read, not a cut connection.
-func streamDeadline(r *http.Request, writeTimeout time.Duration) (context.Context, context.CancelFunc) {
+// was read), so that an answer still running then ends with an error the
+// client can read — an error event in a stream, a 504 otherwise — not a
+// cut connection.
+func answerDeadline(r *http.Request, writeTimeout time.Duration) (context.Context, context.CancelFunc) {
 	if writeTimeout <= 0 {
 		return context.WithCancel(r.Context())
 	}
@@ -150,4 +151,9 @@ func (s *Server) finishStream(w http.ResponseWriter, out *sse, flushes bool, ful
 		}
 	}
 	_ = out.event("done", full)
+}
+
+// writeTimeout is server.write_timeout.
+func (s *Server) writeTimeout() time.Duration {
+	return time.Duration(s.opts.Config.Server.WriteTimeout)
 }
