@@ -12,6 +12,9 @@ DEPLOY_MODULES := deploy/imagebuild deploy/validate/kube deploy/validate/tekton
 
 NODE_CLIENTS := clients/testdata/node
 
+# Tests over the full public datasets (see the test target).
+DATASET_TESTS := SciFact|EnginesScoreIdentically
+
 .PHONY: help node-deps build test lint bench bench-datasets e2e eval-gate fuzz update-golden clean image validate-deploy pin
 
 help: ## list the targets
@@ -31,11 +34,11 @@ test: node-deps ## run every test with the race detector (the README's and CI's 
 	# cache, so -race runs do not each compile it, and the hostile-PDF peak-memory bounds are
 	# measured there only (the race detector's shadow memory would count as the engine's).
 	$(GO) test -count=1 -run 'PDF|Pdf' ./internal/ingest/
-	$(GO) test -race -count=1 -timeout 20m -skip 'SciFact|HostilePDFMemory' ./...
+	$(GO) test -race -count=1 -timeout 20m -skip '$(DATASET_TESTS)|HostilePDFMemory' ./...
 	# Tests over the full public datasets run once more without the race detector: they
-	# drive the same code the race-checked tests above drive, on 5,000 documents, where
-	# -race costs minutes and finds nothing new.
-	$(GO) test -count=1 -timeout 20m -run 'SciFact' ./...
+	# drive the same code the race-checked tests above drive, on thousands of documents,
+	# where -race costs minutes and finds nothing new.
+	$(GO) test -count=1 -timeout 20m -run '$(DATASET_TESTS)' ./...
 	$(GO) test -race -count=1 -tags gse ./internal/text/
 
 lint: ## gofmt, go vet and staticcheck

@@ -6,16 +6,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ragline/ragline/internal/datasettest"
 	"github.com/ragline/ragline/internal/eval"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/search"
 	"github.com/ragline/ragline/internal/store"
 	"github.com/ragline/ragline/internal/text"
 )
-
-// cranfield is the Cranfield collection in the shared datasets beside
-// the repository.
-const cranfield = "cranfield:../../../shared/datasets/cranfield"
 
 // TestEnginesScoreIdentically indexes the Cranfield abstracts in a real
 // SQLite store and ranks the first 100 Cranfield queries with both
@@ -26,9 +23,9 @@ const cranfield = "cranfield:../../../shared/datasets/cranfield"
 // that typo tolerance expands: the scores of the top 10 must agree.
 func TestEnginesScoreIdentically(t *testing.T) {
 	ctx := context.Background()
-	ds, err := eval.Open(cranfield)
+	ds, err := eval.Open("cranfield:" + datasettest.Require(t, "cranfield"))
 	if err != nil {
-		t.Fatalf("the Cranfield dataset is needed beside the repository: %v", err)
+		t.Fatal(err)
 	}
 	an, err := text.NewAnalyzer(text.Options{})
 	if err != nil {
