@@ -19,6 +19,12 @@ func TestNeverQuotesFurniture(t *testing.T) {
 		"5.2 Client meals",
 		"Policy owner: Priya Raman, Chief Information Security Officer",
 		"北风机器人员工手册 · 负责部门：人力资源部 · 适用范围：全体正式员工",
+		"作者：张三",
+		"**负责人：** 李娜",
+		"版本 2.1",
+		"目录",
+		"第 3 页",
+		"_Owner: People Team_",
 	} {
 		if quotable(s, nil, "") {
 			t.Errorf("quotable: %q", s)
@@ -28,6 +34,12 @@ func TestNeverQuotesFurniture(t *testing.T) {
 		"Owners of company cars pay for fuel themselves.",
 		"By March 31, carried-over days expire.",
 		"员工每周最多可远程办公三天。",
+		// Words that are labels elsewhere, inside a sentence.
+		"这本书的作者是鲁迅。",
+		"请联系部门负责人王经理办理报销。",
+		"该游戏的版本于2010年发布。",
+		"本书的目录共有十章内容。",
+		"作者在书中回忆了童年的生活。",
 		"Secondary caregivers receive 6 weeks of fully paid parental leave.",
 	} {
 		if !quotable(s, nil, "") {

@@ -9,8 +9,13 @@ import (
 
 var (
 	// Bylines and document furniture: "Owner: People Team", "Version 4.2",
-	// "Last updated …", "Page 3 of 9", "Skip to main content".
-	furnitureRE = regexp.MustCompile(`(?i)^\W*((policy |document )?owner\s*:|maintained by\b|written by\b|authors?\s*:|last (updated|revised|reviewed)\b|applies to\s*:|effective date\b|version \d|page \d+( of \d+)?\W*$|(table of )?contents\W*$|skip to (main )?content|copyright\b|©|all rights reserved)|^\W*(负责人|维护部门|作者|发布日期|更新日期|最后更新|版本|目录|第\s*\d+\s*页|适用范围|版权所有)\s*[:：]?`)
+	// "Last updated …", "Page 3 of 9", "Skip to main content", "作者：…",
+	// "目录". Only punctuation, symbols and spaces may come before the
+	// label (bullets, emphasis marks): a sentence that merely holds the
+	// word ("这本书的作者是鲁迅。") is not a byline. Labels that are
+	// also ordinary words need what makes them labels: a colon, a
+	// version number, or nothing else on the line.
+	furnitureRE = regexp.MustCompile(`(?i)^[^\p{L}\p{N}]*((policy |document )?owner\s*:|maintained by\b|written by\b|authors?\s*:|last (updated|revised|reviewed)\b|applies to\s*:|effective date\b|version \d|page \d+( of \d+)?\W*$|(table of )?contents\W*$|skip to (main )?content|copyright\b|©|all rights reserved)|^[^\p{L}\p{N}]*((负责人|负责部门|维护部门|作者|发布日期|更新日期|最后更新|适用范围|版本)\s*[:：]|版本\s*\d|(目录|第\s*\d+\s*页)[^\p{L}\p{N}]*$|版权所有)`)
 	// A section number opening a line.
 	numberedRE = regexp.MustCompile(`^(\d+(\.\d+)*\.?|[一二三四五六七八九十]+、)\s*\S`)
 	// Separators that join the parts of a header or navigation trail.
