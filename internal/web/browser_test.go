@@ -309,7 +309,10 @@ func TestBrowserEndToEnd(t *testing.T) {
 	step(t, ctx, dir, "10-sessions",
 		chromedp.Click(chromedp.CSS("#new-chat")),
 		wait(`document.querySelectorAll('.msg').length === 0 && document.querySelectorAll('#sessions button.session').length === 1`),
-		chromedp.Click(chromedp.CSS("#sessions button.session")),
+		// Found and clicked in one step: the list is drawn again when the
+		// sessions are fetched, which can replace the button between a
+		// separate look-up and click.
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#sessions button.session').click()`),
 		wait(`document.querySelectorAll('.msg.assistant').length === 2 && document.querySelectorAll('.msg.assistant button.cite').length > 0`),
 	)
 	if title := eval[string](t, ctx, `document.querySelector('#sessions .session-title').textContent`); !strings.Contains(title, "mileage") {
@@ -579,7 +582,7 @@ func TestBrowserKeyDocumentsKeyboard(t *testing.T) {
 	// The conversation can be deleted from the list, after confirmation.
 	step(t, ctx, dir, "12-delete-conversation",
 		wait(`document.querySelectorAll('#sessions .session-row').length === 1`),
-		chromedp.Click(chromedp.CSS("#sessions .session-delete")),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#sessions .session-delete').click()`),
 		wait(`document.querySelector('#confirm-dialog').open`),
 		chromedp.Click(chromedp.CSS("#confirm-ok")),
 		wait(`document.querySelectorAll('#sessions .session-row').length === 0 && document.querySelectorAll('.msg').length === 0`),

@@ -72,7 +72,9 @@ func TestBrowserTraceReopenPickerFavicon(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#new-chat")),
 		wait(`!document.querySelector('.msg.assistant')`),
 		wait(`document.querySelectorAll('#sessions .session').length === 1`),
-		chromedp.Click(chromedp.CSS("#sessions .session")),
+		// Found and clicked in one step (the list may be drawn again
+		// between a separate look-up and click).
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#sessions .session').click()`),
 		wait(`document.querySelectorAll('.msg.assistant .feedback').length === 1`),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('.msg.assistant details.trace') && (document.querySelector('.msg.assistant details.trace').open = true)`),
 	)
