@@ -104,11 +104,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		ctx, cancel := answerDeadline(r, s.writeTimeout())
-		defer cancel()
-		resp, err := s.agent.Run(ctx, agent.Request{Collection: in.Collection, Question: in.Question, MayUse: s.mayUse(r)})
+		resp, err := s.runAgent(r, agent.Request{Collection: in.Collection, Question: in.Question, MayUse: s.mayUse(r)})
 		if err != nil {
-			s.writeError(w, r, deadlineError(ctx, err))
+			s.writeError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, resp)

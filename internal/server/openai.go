@@ -493,12 +493,10 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		s.streamCompletionLive(w, r, req, conv, collection)
 		return
 	}
-	ctx, cancel := answerDeadline(r, s.writeTimeout())
-	defer cancel()
-	resp, err := s.answerConversation(r.WithContext(ctx), collection, conv, conv.controls, nil)
+	resp, err := s.answerConversation(r, collection, conv, conv.controls, nil)
 	if err != nil {
 		// Errors keep their status code: nothing has been sent yet.
-		s.writeError(w, r, deadlineError(ctx, answerError(err)))
+		s.writeError(w, r, answerError(err))
 		return
 	}
 	out := completion{ID: "chatcmpl-" + rand.Text(), Object: "chat.completion", Created: time.Now().Unix(), Model: req.Model}
@@ -520,7 +518,7 @@ func (s *Server) modelCollection(r *http.Request, model string) (string, error) 
 // receives the answer piece by piece.
 func (s *Server) answerConversation(r *http.Request, collection string, conv conversation, ctl *model.Controls, onDelta func(string) error) (schema.Response, error) {
 	recordUser(r, conv.user)
-	return s.agent.Run(r.Context(), agent.Request{Collection: collection, Question: conv.question, History: conv.history,
+	return s.runAgent(r, agent.Request{Collection: collection, Question: conv.question, History: conv.history,
 		MayUse: s.mayUse(r), Controls: ctl, OnDelta: onDelta})
 }
 

@@ -324,11 +324,9 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 		s.streamResponse(w, r, req, t, collection)
 		return
 	}
-	ctx, cancel := answerDeadline(r, s.writeTimeout())
-	defer cancel()
-	resp, err := s.answerConversation(r.WithContext(ctx), collection, t.conv, t.conv.controls, nil)
+	resp, err := s.answerConversation(r, collection, t.conv, t.conv.controls, nil)
 	if err != nil {
-		s.writeError(w, r, deadlineError(ctx, answerError(err)))
+		s.writeError(w, r, answerError(err))
 		return
 	}
 	out, err := s.finishResponse(r, req, t, resp)

@@ -48,11 +48,9 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, req resp
 		}
 		return nil
 	}
-	// The answer must end before the connection's write deadline, so a
-	// long one ends with response.failed the client can read.
-	ctx, cancel := answerDeadline(r, s.writeTimeout())
-	defer cancel()
-	resp, err := s.answerConversation(r.WithContext(ctx), collection, t.conv, t.conv.controls, func(text string) error {
+	// The answer ends before the connection's write deadline (see
+	// runAgent), so a long one ends with response.failed the client can read.
+	resp, err := s.answerConversation(r, collection, t.conv, t.conv.controls, func(text string) error {
 		if err := start(); err != nil || out == nil {
 			return err
 		}
@@ -66,7 +64,7 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, req resp
 		done, err = s.finishResponse(r, req, t, resp)
 	}
 	if err != nil {
-		err = deadlineError(ctx, answerError(err))
+		err = answerError(err)
 		if out == nil {
 			s.writeError(w, r, err)
 			return

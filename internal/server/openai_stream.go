@@ -47,12 +47,10 @@ func (s *Server) streamCompletionLive(w http.ResponseWriter, r *http.Request, re
 		}
 		return out.data(chunk(delta(chunkDelta{ToolCalls: []openAIToolCall{tc}})))
 	}
-	// The answer must end before the connection's write deadline, so a
-	// long one ends with an error chunk the client can read.
-	ctx, cancel := answerDeadline(r, s.writeTimeout())
-	defer cancel()
+	// The answer ends before the connection's write deadline (see
+	// runAgent), so a long one ends with an error chunk the client can read.
 	var sent strings.Builder
-	resp, err := s.answerConversation(r.WithContext(ctx), collection, conv, &ctl, func(text string) error {
+	resp, err := s.answerConversation(r, collection, conv, &ctl, func(text string) error {
 		if err := start(); err != nil || out == nil {
 			return err
 		}
@@ -63,7 +61,7 @@ func (s *Server) streamCompletionLive(w http.ResponseWriter, r *http.Request, re
 		return // the client went away
 	}
 	if err != nil {
-		err = deadlineError(ctx, answerError(err))
+		err = answerError(err)
 		if out == nil {
 			s.writeError(w, r, err)
 			return

@@ -351,11 +351,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ctx, cancel := answerDeadline(r, s.writeTimeout())
-	defer cancel()
-	resp, err := s.agent.Run(ctx, agent.Request{Collection: req.Collection, Question: req.Message, History: history, MayUse: s.mayUse(r)})
+	resp, err := s.runAgent(r, agent.Request{Collection: req.Collection, Question: req.Message, History: history, MayUse: s.mayUse(r)})
 	if err != nil {
-		s.writeError(w, r, deadlineError(ctx, err))
+		s.writeError(w, r, err)
 		return
 	}
 	turn, err := s.record(r, sid, req.Message, resp)

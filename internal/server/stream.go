@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ragline/ragline/internal/agent"
+	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/telemetry"
 )
 
@@ -56,8 +57,6 @@ func (s *sse) event(name string, v any) error {
 // object; an `error` event carries the API error shape. Until the first
 // event, errors keep their status code.
 func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequest, sid string) {
-	ctx, cancel := answerDeadline(r, s.writeTimeout())
-	defer cancel()
 	history, err := s.history(r, sid, req.SessionID == "")
 	if err != nil {
 		s.writeError(w, r, err)
@@ -70,7 +69,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequ
 			out, flushes = newSSE(w)
 		}
 	}
-	resp, err := s.agent.Run(ctx, agent.Request{
+	resp, err := s.runAgent(r, agent.Request{
 		Collection: req.Collection, Question: req.Message, History: history, MayUse: s.mayUse(r),
 		OnDelta: func(text string) error {
 			if start(); out == nil {
@@ -89,12 +88,22 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req chatRequ
 			return
 		}
 	}
-	err = deadlineError(ctx, err)
 	if out == nil {
 		s.writeError(w, r, err)
 		return
 	}
 	_ = out.event("error", s.streamError(w, r, err))
+}
+
+// runAgent answers with the agent before the connection's write
+// deadline: an answer still running shortly before it, streamed or not,
+// is stopped, and its error is the API's timeout (see answerDeadline)
+// rather than a connection cut while the client waits.
+func (s *Server) runAgent(r *http.Request, req agent.Request) (schema.Response, error) {
+	ctx, cancel := answerDeadline(r, s.writeTimeout())
+	defer cancel()
+	resp, err := s.agent.Run(ctx, req)
+	return resp, deadlineError(ctx, err)
 }
 
 // deadlineError names an answer cut by answerDeadline's context (not by
