@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"runtime"
-	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -259,10 +258,14 @@ func runRetrievalBench(ctx context.Context, cfg *config.Config, ds *eval.Dataset
 			}
 		}
 	}
-	sort.Float64s(lat)
-	res.P50MS = round(eval.Percentile(lat, 50), 3)
-	res.P99MS = round(eval.Percentile(lat, 99), 3)
+	res.P50MS, res.P99MS = p50p99(lat)
 	return res, nil
+}
+
+// p50p99 returns the median and 99th percentile of latencies in
+// milliseconds, rounded to the microsecond as benchmarks report them.
+func p50p99(ms []float64) (p50, p99 float64) {
+	return round(eval.Percentile(ms, 50), 3), round(eval.Percentile(ms, 99), 3)
 }
 
 func round(f float64, places int) float64 {

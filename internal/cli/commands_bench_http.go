@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ragline/ragline/examples/quickstart"
-	"github.com/ragline/ragline/internal/eval"
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/server"
 	"github.com/ragline/ragline/internal/session"
@@ -253,11 +251,9 @@ func loadLevel(ctx context.Context, target string, qs []string, c int, d time.Du
 		all = append(all, lat[w]...)
 		out.Errors += errs[w]
 	}
-	sort.Float64s(all)
 	out.Requests = len(all)
 	out.RPS = round(float64(len(all))/elapsed, 1)
-	out.P50MS = round(eval.Percentile(all, 50), 3)
-	out.P99MS = round(eval.Percentile(all, 99), 3)
+	out.P50MS, out.P99MS = p50p99(all)
 	return out
 }
 

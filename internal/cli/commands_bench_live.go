@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ragline/ragline/internal/eval"
 	"github.com/ragline/ragline/internal/kb"
 	"github.com/ragline/ragline/internal/schema"
 	"github.com/ragline/ragline/internal/store"
@@ -300,10 +299,12 @@ func runLiveBench(ctx context.Context, stderr io.Writer, k, writeKB *kb.KB, coll
 	mu.Lock()
 	defer mu.Unlock()
 
-	res.IdleP50MS, res.IdleP99MS, res.IdleSearches = round(eval.Percentile(idle, 50), 3), round(eval.Percentile(idle, 99), 3), len(idle)
-	res.WriteP50MS, res.WriteP99MS, res.WriteSearches = round(eval.Percentile(busy, 50), 3), round(eval.Percentile(busy, 99), 3), len(busy)
-	res.FreshnessP50MS, res.FreshnessP99MS = round(eval.Percentile(fresh, 50), 3), round(eval.Percentile(fresh, 99), 3)
-	res.WriteAckP50MS, res.WriteAckP99MS = round(eval.Percentile(acks, 50), 3), round(eval.Percentile(acks, 99), 3)
+	res.IdleP50MS, res.IdleP99MS = p50p99(idle)
+	res.IdleSearches = len(idle)
+	res.WriteP50MS, res.WriteP99MS = p50p99(busy)
+	res.WriteSearches = len(busy)
+	res.FreshnessP50MS, res.FreshnessP99MS = p50p99(fresh)
+	res.WriteAckP50MS, res.WriteAckP99MS = p50p99(acks)
 	res.Writes = len(acks)
 	res.WritesPerS = round(float64(len(acks))/elapsed, 2)
 	res.Errors = errs

@@ -51,25 +51,21 @@ func DefaultLimits() Limits {
 // withDefaults fills unset fields with their defaults.
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits()
-	if l.MaxFileSize <= 0 {
-		l.MaxFileSize = d.MaxFileSize
-	}
-	if l.MaxPages <= 0 {
-		l.MaxPages = d.MaxPages
-	}
-	if l.MaxChars <= 0 {
-		l.MaxChars = d.MaxChars
-	}
-	if l.MaxPageObjects <= 0 {
-		l.MaxPageObjects = d.MaxPageObjects
-	}
-	if l.MaxPageChars <= 0 {
-		l.MaxPageChars = d.MaxPageChars
-	}
-	if l.MaxPDFTime <= 0 {
-		l.MaxPDFTime = d.MaxPDFTime
-	}
+	l.MaxFileSize = orDefault(l.MaxFileSize, d.MaxFileSize)
+	l.MaxPages = orDefault(l.MaxPages, d.MaxPages)
+	l.MaxChars = orDefault(l.MaxChars, d.MaxChars)
+	l.MaxPageObjects = orDefault(l.MaxPageObjects, d.MaxPageObjects)
+	l.MaxPageChars = orDefault(l.MaxPageChars, d.MaxPageChars)
+	l.MaxPDFTime = orDefault(l.MaxPDFTime, d.MaxPDFTime)
 	return l
+}
+
+// orDefault is v, or def when v is zero or negative.
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // maxGunzipped is the largest number of bytes read out of a gzip stream,

@@ -73,26 +73,30 @@ func OpenSQLite(ctx context.Context, path string, ttl time.Duration, opts ...Opt
 	if err != nil {
 		return nil, fmt.Errorf("open sessions %s: %w", path, err)
 	}
-	if _, err := db.ExecContext(ctx, sessionSchema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open sessions %s: %w", path, err)
-	}
-	var hasUpdated int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('session_owners') WHERE name = 'updated'`).Scan(&hasUpdated); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open sessions %s: %w", path, err)
-	}
-	if hasUpdated == 0 {
-		if _, err := db.ExecContext(ctx, ownerUpdatedSchema); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open sessions %s: add listing order: %w", path, err)
-		}
-	}
-	if _, err := db.ExecContext(ctx, ownerUpdatedIndex); err != nil {
+	if err := createSQLiteSchema(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sessions %s: %w", path, err)
 	}
 	return &SQLite{db: db, ttl: ttl, opts: buildOptions(opts), now: time.Now}, nil
+}
+
+// createSQLiteSchema creates the session tables, or adds what an older
+// version's tables lack.
+func createSQLiteSchema(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, sessionSchema); err != nil {
+		return err
+	}
+	var hasUpdated int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('session_owners') WHERE name = 'updated'`).Scan(&hasUpdated); err != nil {
+		return err
+	}
+	if hasUpdated == 0 {
+		if _, err := db.ExecContext(ctx, ownerUpdatedSchema); err != nil {
+			return fmt.Errorf("add listing order: %w", err)
+		}
+	}
+	_, err := db.ExecContext(ctx, ownerUpdatedIndex)
+	return err
 }
 
 // expired is the oldest "updated" (unix nanoseconds) still alive.
