@@ -211,7 +211,8 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 		termSets[s] = set
 		return set
 	}
-	var holds []bool
+	var holds, inTopic, inOuter []bool
+	var where []termPlace
 	for hi, h := range hits {
 		if _, ok := docIdx[h.Chunk.DocumentID]; !ok {
 			docIdx[h.Chunk.DocumentID] = len(docIdx)
@@ -228,6 +229,13 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			near, far = h.Chunk.Headings[n-1], strings.Join(h.Chunk.Headings[:n-1], "\n")+"\n"+h.Title
 		}
 		topic, outer := termSet(near), termSet(far)
+		// Which question terms the topic and the outer context hold, looked
+		// up once per chunk.
+		inTopic = slices.Grow(inTopic[:0], len(order))[:len(order)]
+		inOuter = slices.Grow(inOuter[:0], len(order))[:len(order)]
+		for k, t := range order {
+			inTopic[k], inOuter[k] = topic[t], outer[t]
+		}
 		litOK := true
 		for _, l := range lits {
 			if !strings.Contains(ct, l) && !strings.Contains(h.Title, l) {
@@ -249,12 +257,6 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			// neighbours, the sentences just before it (which often name
 			// its subject) and the one after it.
 			first, last := max(0, i-contextBefore), min(len(sents)-1, i+contextAfter)
-			inCtx := func(k int) bool {
-				if outer[order[k]] {
-					return true
-				}
-				return slices.Contains(holds[k*ns+first:k*ns+last+1], true)
-			}
 			sent := ct[si.byteStart:si.byteEnd]
 			start := h.Chunk.Start + si.runeStart
 			key := [2]int{docIdx[h.Chunk.DocumentID], start}
@@ -269,14 +271,25 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			for _, t := range si.terms {
 				ccov += carried[t]
 			}
-			// in reports whether the sentence holds order[k].
-			in := func(k int) bool { return holds[k*ns+i] }
+			// Where the sentence finds each question term: in itself or its
+			// topic, in its context, or nowhere.
+			where = slices.Grow(where[:0], len(order))[:len(order)]
+			for k := range order {
+				switch {
+				case holds[k*ns+i] || inTopic[k]:
+					where[k] = termHeld
+				case inOuter[k] || slices.Contains(holds[k*ns+first:k*ns+last+1], true):
+					where[k] = termInContext
+				default:
+					where[k] = termAbsent
+				}
+			}
 			// Characters of the CJK terms found: a missing bigram both of
 			// whose characters are found in others ("从每" between "调薪…从"
 			// and "每年") spans two words and says nothing of its own.
 			var found map[rune]bool
 			for k, t := range order {
-				if in(k) || topic[t] || inCtx(k) {
+				if where[k] != termAbsent {
 					for _, r := range t {
 						if r >= 0x2E80 {
 							if found == nil {
@@ -292,9 +305,9 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 			for k, t := range order {
 				w := weights[t]
 				switch {
-				case in(k) || topic[t]:
+				case where[k] == termHeld:
 					cov += w
-				case inCtx(k):
+				case where[k] == termInContext:
 					ctxCov += w
 				case bridge(t, found):
 					bridged += w
@@ -431,6 +444,15 @@ func (g *Generator) GenerateTerms(question, lang string, terms []schema.QueryTer
 	ans.Text = b.String()
 	return ans
 }
+
+// termPlace is where a sentence finds a question term.
+type termPlace uint8
+
+const (
+	termAbsent    termPlace = iota
+	termHeld                // in the sentence or its topic (nearest heading)
+	termInContext           // in its neighbours, outer headings or title
+)
 
 // carriedBonus is how much a sentence's coverage of terms carried from an
 // earlier turn adds to its score. Carried terms only break ties between
