@@ -384,7 +384,7 @@ func (c *vocabCache) installLocked(collection string, seq int64, v *vocabulary) 
 func (l *Lexical) expand(ctx context.Context, collection string, cur *view, terms []schema.QueryTerm) ([]schema.QueryTerm, []Expansion, error) {
 	need := false
 	for _, t := range terms {
-		if maxEdits(t.Term) > 0 && (cur == nil || cur.docFreq(t.Term) == 0) {
+		if maxEdits(t.Term) > 0 && (cur == nil || !cur.has(t.Term)) {
 			need = true
 			break
 		}
@@ -406,7 +406,7 @@ func (l *Lexical) expand(ctx context.Context, collection string, cur *view, term
 	if err != nil {
 		return nil, nil, err
 	}
-	out, exp := expandAbsent(terms, v, func(t string) bool { return cur.docFreq(t) > 0 })
+	out, exp := expandAbsent(terms, v, cur.has)
 	return out, exp, nil
 }
 
