@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +90,22 @@ func logChange(ctx context.Context, tx *sql.Tx, c Change) error {
 		return fmt.Errorf("log change: %w", err)
 	}
 	return nil
+}
+
+// embedChanges are the changes storing vecs logs: one embed per
+// collection, in collection order, with its rows ascending and distinct.
+func embedChanges(vecs []ChunkVector) []Change {
+	byColl := map[string][]int64{}
+	for _, v := range vecs {
+		byColl[v.Collection] = append(byColl[v.Collection], v.RowID)
+	}
+	out := make([]Change, 0, len(byColl))
+	for _, c := range slices.Sorted(maps.Keys(byColl)) {
+		rows := byColl[c]
+		slices.Sort(rows)
+		out = append(out, Change{Op: OpEmbed, Collection: c, Rows: slices.Compact(rows)})
+	}
+	return out
 }
 
 // formatRows writes row ids space-separated, runs of consecutive ids as

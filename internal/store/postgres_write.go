@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -303,7 +302,6 @@ func (s *Postgres) PutVectors(ctx context.Context, embedder string, vecs []Chunk
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
-		colls := map[string][]int64{}
 		for _, v := range vecs {
 			enc := EncodeVector(v.Vec)
 			b.Queue(`INSERT INTO chunk_vectors(rowid, collection, vec)
@@ -312,18 +310,11 @@ func (s *Postgres) PutVectors(ctx context.Context, embedder string, vecs []Chunk
 			if v.Hash != nil {
 				b.Queue(`INSERT INTO embedding_cache(embedder, hash, vec) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, embedder, v.Hash, enc)
 			}
-			colls[v.Collection] = append(colls[v.Collection], v.RowID)
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
-		var changes []Change
-		for _, c := range slices.Sorted(maps.Keys(colls)) {
-			rows := colls[c]
-			slices.Sort(rows)
-			changes = append(changes, Change{Op: OpEmbed, Collection: c, Rows: slices.Compact(rows)})
-		}
-		return appendChanges(ctx, tx, changes)
+		return appendChanges(ctx, tx, embedChanges(vecs))
 	})
 	if err != nil {
 		return fmt.Errorf("put vectors: %w", err)
