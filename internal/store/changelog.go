@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ragline/ragline/internal/schema"
 )
 
 // ChangeOp says what a change did.
@@ -90,6 +92,16 @@ func logChange(ctx context.Context, tx *sql.Tx, c Change) error {
 		return fmt.Errorf("log change: %w", err)
 	}
 	return nil
+}
+
+// putChange is the change a stored document logs: an add, or a replace
+// whose Rows are the old version's chunks (removed).
+func putChange(status PutStatus, doc schema.Document, removed []int64) Change {
+	c := Change{Op: OpAdd, Collection: doc.Collection, DocumentID: doc.ID, Key: doc.Key, Rows: removed}
+	if status == Replaced {
+		c.Op = OpReplace
+	}
+	return c
 }
 
 // embedChanges are the changes storing vecs logs: one embed per

@@ -160,11 +160,7 @@ func (s *Postgres) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 // returns the change to log; ingestedAt "" means now.
 func pgPut(ctx context.Context, tx pgx.Tx, doc schema.Document, chunks []IndexedChunk, ingestedAt string) (PutStatus, Change, error) {
 	st, removed, err := pgPutDoc(ctx, tx, &doc, chunks, ingestedAt)
-	ch := Change{Op: OpAdd, Collection: doc.Collection, DocumentID: doc.ID, Key: doc.Key, Rows: removed}
-	if st == Replaced {
-		ch.Op = OpReplace
-	}
-	return st, ch, err
+	return st, putChange(st, doc, removed), err
 }
 
 func pgPutDoc(ctx context.Context, tx pgx.Tx, doc *schema.Document, chunks []IndexedChunk, ingestedAt string) (PutStatus, []int64, error) {
