@@ -207,9 +207,7 @@ func (v *view) with(removed []int64, added *segment, seq int64) *view {
 			continue
 		}
 		if !copied[si] {
-			b := newBitset(nv.segs[si].len())
-			copy(b, nv.dead[si])
-			nv.dead[si] = b
+			nv.dead[si] = nv.dead[si].clone(nv.segs[si].len())
 			copied[si] = true
 		}
 		nv.dead[si].set(d)
