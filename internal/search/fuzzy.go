@@ -377,19 +377,14 @@ func (c *vocabCache) installLocked(collection string, seq int64, v *vocabulary) 
 // vocabulary, which is looked up only when some term may need it. Both
 // engines use the same vocabulary, the terms of the collection's live
 // chunks with their document frequencies, so they expand alike. With
-// the memory engine a term counts as present when the current view
-// holds it, even if the vocabulary is a little older (see vocabCache).
-func (l *Lexical) expand(ctx context.Context, collection string, terms []schema.QueryTerm) ([]schema.QueryTerm, []Expansion, error) {
-	var cur *view
-	if l.opts.Engine != EngineFTS5 {
-		var err error
-		if cur, err = l.view(ctx, collection); err != nil {
-			return nil, nil, err
-		}
-	}
+// the memory engine (cur, the view the query ranks on) a term counts as
+// present when cur holds it, even if the vocabulary is a little older
+// (see vocabCache); with fts5 (cur nil) the index has just been brought
+// up to date (see current).
+func (l *Lexical) expand(ctx context.Context, collection string, cur *view, terms []schema.QueryTerm) ([]schema.QueryTerm, []Expansion, error) {
 	need := false
 	for _, t := range terms {
-		if maxEdits(t.Term) > 0 && (cur == nil || cur.docFreq(t.Term) == 0) {
+		if maxEdits(t.Term) > 0 && (cur == nil || !cur.has(t.Term)) {
 			need = true
 			break
 		}
@@ -411,7 +406,7 @@ func (l *Lexical) expand(ctx context.Context, collection string, terms []schema.
 	if err != nil {
 		return nil, nil, err
 	}
-	out, exp := expandAbsent(terms, v, func(t string) bool { return cur.docFreq(t) > 0 })
+	out, exp := expandAbsent(terms, v, cur.has)
 	return out, exp, nil
 }
 
@@ -452,11 +447,9 @@ func (v *view) vocabulary() *vocabulary {
 // ftsVocabulary returns the vocabulary of collection for the fts5
 // engine, built from the store's chunk terms (each term counted once per
 // chunk, as the in-memory index does) and kept like the memory engine's
-// (see vocabCache), keyed by the change-log sequence applied.
+// (see vocabCache), keyed by the change-log sequence applied; the caller
+// has synced the index.
 func (l *Lexical) ftsVocabulary(ctx context.Context, collection string) (*vocabulary, error) {
-	if err := l.syncIfBehind(ctx); err != nil {
-		return nil, err
-	}
 	return l.vocabs.get(ctx, collection, l.applied.Load(), l.isLive(), &l.bg, func(ctx context.Context) (*vocabulary, error) {
 		df := map[string]int{}
 		seen := map[string]bool{}

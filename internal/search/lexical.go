@@ -139,26 +139,45 @@ func (l *Lexical) Warm(ctx context.Context, collection string) error {
 // match ranks chunks and returns them with the chunk-cache epoch they
 // were ranked in.
 func (l *Lexical) match(ctx context.Context, collection string, terms []schema.QueryTerm, k int) ([]store.Match, int64, error) {
+	gen, cur, err := l.current(ctx, collection)
+	if err != nil {
+		return nil, 0, err
+	}
+	m, err := l.rank(ctx, collection, cur, terms, k)
+	return m, gen, err
+}
+
+// current brings the index up to date for a query on collection and
+// returns the chunk-cache epoch to rank in and, with the memory engine,
+// the collection's view (nil with fts5, which ranks in the store).
+func (l *Lexical) current(ctx context.Context, collection string) (int64, *view, error) {
 	if l.opts.Engine == EngineFTS5 {
 		if err := l.syncIfBehind(ctx); err != nil {
-			return nil, 0, err
+			return 0, nil, err
 		}
-		gen := l.epoch.Load()
-		qw := queryWeights(terms, l.opts.BM25.K3)
-		words := make([]string, len(qw))
-		weights := make([]float64, len(qw))
-		for i, t := range qw {
-			words[i], weights[i] = t.Term, t.Weight
-		}
-		m, err := l.index.Search(ctx, store.Query{Collection: collection, Terms: words, Weights: weights, K: k, TitleWeight: l.opts.BM25.TitleWeight})
-		return m, gen, err
+		return l.epoch.Load(), nil, nil
 	}
 	gen := l.epoch.Load()
 	v, err := l.view(ctx, collection)
 	if err != nil {
-		return nil, 0, err
+		return 0, nil, err
 	}
-	return v.search(terms, k, l.opts.BM25), gen, nil
+	return gen, v, nil
+}
+
+// rank returns the k best chunks of collection for terms: from cur with
+// the memory engine, from the store's full-text ranking when cur is nil.
+func (l *Lexical) rank(ctx context.Context, collection string, cur *view, terms []schema.QueryTerm, k int) ([]store.Match, error) {
+	if cur != nil {
+		return cur.search(terms, k, l.opts.BM25), nil
+	}
+	qw := queryWeights(terms, l.opts.BM25.K3)
+	words := make([]string, len(qw))
+	weights := make([]float64, len(qw))
+	for i, t := range qw {
+		words[i], weights[i] = t.Term, t.Weight
+	}
+	return l.index.Search(ctx, store.Query{Collection: collection, Terms: words, Weights: weights, K: k, TitleWeight: l.opts.BM25.TitleWeight})
 }
 
 // Result is a ranked list of chunks with the query terms that found them.
@@ -196,13 +215,17 @@ func (l *Lexical) RetrieveTermsRows(ctx context.Context, collection string, term
 	if len(terms) == 0 || k <= 0 {
 		return res, nil, nil
 	}
+	// One look at the index serves both typo expansion and ranking.
+	gen, cur, err := l.current(ctx, collection)
+	if err != nil {
+		return res, nil, fmt.Errorf("retrieve: %w", err)
+	}
 	if l.opts.Fuzzy {
-		var err error
-		if terms, res.Fuzzy, err = l.expand(ctx, collection, terms); err != nil {
+		if terms, res.Fuzzy, err = l.expand(ctx, collection, cur, terms); err != nil {
 			return res, nil, fmt.Errorf("retrieve: %w", err)
 		}
 	}
-	matches, gen, err := l.match(ctx, collection, terms, k)
+	matches, err := l.rank(ctx, collection, cur, terms, k)
 	if err != nil {
 		return res, nil, fmt.Errorf("retrieve: %w", err)
 	}

@@ -76,6 +76,14 @@ type bitset []uint64
 
 func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
 
+// clone returns a copy of b sized for n chunks, for copy-on-write (b
+// may be nil: no tombstones yet).
+func (b bitset) clone(n int) bitset {
+	c := newBitset(n)
+	copy(c, b)
+	return c
+}
+
 func (b bitset) has(i int32) bool { return b != nil && b[i>>6]&(1<<(uint(i)&63)) != 0 }
 
 func (b bitset) set(i int) { b[i>>6] |= 1 << (uint(i) & 63) }

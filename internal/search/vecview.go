@@ -147,13 +147,9 @@ func (lv *liveVectors) apply(removed []int64, vecs map[int64][]float32) {
 		if !copied[s] {
 			copied[s] = true
 			if s < 0 {
-				b := newBitset(len(nv.base.rowids))
-				copy(b, nv.dead)
-				nv.dead = b
+				nv.dead = nv.dead.clone(len(nv.base.rowids))
 			} else {
-				b := newBitset(len(nv.segs[s].rowids))
-				copy(b, nv.sdead[s])
-				nv.sdead[s] = b
+				nv.sdead[s] = nv.sdead[s].clone(len(nv.segs[s].rowids))
 			}
 		}
 		if s < 0 {

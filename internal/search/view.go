@@ -99,6 +99,26 @@ func (v *view) docFreq(term string) int {
 	return df
 }
 
+// has reports whether some live chunk holds term: docFreq(term) > 0,
+// stopping at the first live posting.
+func (v *view) has(term string) bool {
+	for i, s := range v.segs {
+		ps := s.postings[term]
+		if v.ndead[i] == 0 {
+			if len(ps) > 0 {
+				return true
+			}
+			continue
+		}
+		for _, p := range ps {
+			if !v.dead[i].has(p.doc) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // search scores every live chunk containing a query term (term at a
 // time, a repeated term counted as its query frequency: see
 // queryWeights) and returns the k best, ties broken by row id.
@@ -187,9 +207,7 @@ func (v *view) with(removed []int64, added *segment, seq int64) *view {
 			continue
 		}
 		if !copied[si] {
-			b := newBitset(nv.segs[si].len())
-			copy(b, nv.dead[si])
-			nv.dead[si] = b
+			nv.dead[si] = nv.dead[si].clone(nv.segs[si].len())
 			copied[si] = true
 		}
 		nv.dead[si].set(d)

@@ -7,9 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ragline/ragline/internal/schema"
 )
 
 // ChangeOp says what a change did.
@@ -88,6 +92,32 @@ func logChange(ctx context.Context, tx *sql.Tx, c Change) error {
 		return fmt.Errorf("log change: %w", err)
 	}
 	return nil
+}
+
+// putChange is the change a stored document logs: an add, or a replace
+// whose Rows are the old version's chunks (removed).
+func putChange(status PutStatus, doc schema.Document, removed []int64) Change {
+	c := Change{Op: OpAdd, Collection: doc.Collection, DocumentID: doc.ID, Key: doc.Key, Rows: removed}
+	if status == Replaced {
+		c.Op = OpReplace
+	}
+	return c
+}
+
+// embedChanges are the changes storing vecs logs: one embed per
+// collection, in collection order, with its rows ascending and distinct.
+func embedChanges(vecs []ChunkVector) []Change {
+	byColl := map[string][]int64{}
+	for _, v := range vecs {
+		byColl[v.Collection] = append(byColl[v.Collection], v.RowID)
+	}
+	out := make([]Change, 0, len(byColl))
+	for _, c := range slices.Sorted(maps.Keys(byColl)) {
+		rows := byColl[c]
+		slices.Sort(rows)
+		out = append(out, Change{Op: OpEmbed, Collection: c, Rows: slices.Compact(rows)})
+	}
+	return out
 }
 
 // formatRows writes row ids space-separated, runs of consecutive ids as

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -161,11 +160,7 @@ func (s *Postgres) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 // returns the change to log; ingestedAt "" means now.
 func pgPut(ctx context.Context, tx pgx.Tx, doc schema.Document, chunks []IndexedChunk, ingestedAt string) (PutStatus, Change, error) {
 	st, removed, err := pgPutDoc(ctx, tx, &doc, chunks, ingestedAt)
-	ch := Change{Op: OpAdd, Collection: doc.Collection, DocumentID: doc.ID, Key: doc.Key, Rows: removed}
-	if st == Replaced {
-		ch.Op = OpReplace
-	}
-	return st, ch, err
+	return st, putChange(st, doc, removed), err
 }
 
 func pgPutDoc(ctx context.Context, tx pgx.Tx, doc *schema.Document, chunks []IndexedChunk, ingestedAt string) (PutStatus, []int64, error) {
@@ -303,7 +298,6 @@ func (s *Postgres) PutVectors(ctx context.Context, embedder string, vecs []Chunk
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
-		colls := map[string][]int64{}
 		for _, v := range vecs {
 			enc := EncodeVector(v.Vec)
 			b.Queue(`INSERT INTO chunk_vectors(rowid, collection, vec)
@@ -312,18 +306,11 @@ func (s *Postgres) PutVectors(ctx context.Context, embedder string, vecs []Chunk
 			if v.Hash != nil {
 				b.Queue(`INSERT INTO embedding_cache(embedder, hash, vec) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, embedder, v.Hash, enc)
 			}
-			colls[v.Collection] = append(colls[v.Collection], v.RowID)
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
-		var changes []Change
-		for _, c := range slices.Sorted(maps.Keys(colls)) {
-			rows := colls[c]
-			slices.Sort(rows)
-			changes = append(changes, Change{Op: OpEmbed, Collection: c, Rows: slices.Compact(rows)})
-		}
-		return appendChanges(ctx, tx, changes)
+		return appendChanges(ctx, tx, embedChanges(vecs))
 	})
 	if err != nil {
 		return fmt.Errorf("put vectors: %w", err)

@@ -379,11 +379,7 @@ func (w *txWriter) put(ctx context.Context, doc schema.Document, chunks []Indexe
 			return "", fmt.Errorf("put %s: index chunk %d: %w", doc.Key, i, err)
 		}
 	}
-	op := OpAdd
-	if status == Replaced {
-		op = OpReplace
-	}
-	if err := logChange(ctx, w.tx, Change{Op: op, Collection: doc.Collection, DocumentID: doc.ID, Key: doc.Key, Rows: removed}); err != nil {
+	if err := logChange(ctx, w.tx, putChange(status, doc, removed)); err != nil {
 		return "", fmt.Errorf("put %s: %w", doc.Key, err)
 	}
 	return status, nil

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -220,9 +218,7 @@ func (s *SQLite) PutVectors(ctx context.Context, embedder string, vecs []ChunkVe
 		return fmt.Errorf("put vectors: %w", err)
 	}
 	defer cache.Close()
-	byColl := map[string][]int64{}
 	for _, v := range vecs {
-		byColl[v.Collection] = append(byColl[v.Collection], v.RowID)
 		b := EncodeVector(v.Vec)
 		if _, err := put.ExecContext(ctx, v.RowID, v.Collection, b, v.RowID); err != nil {
 			return fmt.Errorf("put vectors: %w", err)
@@ -233,15 +229,8 @@ func (s *SQLite) PutVectors(ctx context.Context, embedder string, vecs []ChunkVe
 			}
 		}
 	}
-	colls := make([]string, 0, len(byColl))
-	for c := range byColl {
-		colls = append(colls, c)
-	}
-	sort.Strings(colls)
-	for _, c := range colls {
-		rows := byColl[c]
-		slices.Sort(rows)
-		if err := logChange(ctx, tx, Change{Op: OpEmbed, Collection: c, Rows: slices.Compact(rows)}); err != nil {
+	for _, c := range embedChanges(vecs) {
+		if err := logChange(ctx, tx, c); err != nil {
 			return fmt.Errorf("put vectors: %w", err)
 		}
 	}
