@@ -83,13 +83,6 @@ func compareQueryScores(base, cand []QueryScore) (*eval.Comparison, error) {
 		Baseline: round(eval.Mean(b), 4), Candidate: round(eval.Mean(c), 4),
 		Delta: round(eval.Mean(c)-eval.Mean(b), 4), CILow: round(lo, 4), CIHigh: round(hi, 4), Questions: len(c),
 	}
-	switch {
-	case cmp.CILow > 0:
-		cmp.Verdict = eval.Improved
-	case cmp.CIHigh < 0:
-		cmp.Verdict = eval.Regressed
-	default:
-		cmp.Verdict = eval.NoSignificant
-	}
+	cmp.Verdict = eval.Verdict(cmp.CILow, cmp.CIHigh, false)
 	return cmp, nil
 }

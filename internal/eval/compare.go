@@ -142,13 +142,16 @@ func Compare(defs []MetricDef, base, cand *Report, opt BootstrapOptions) (map[st
 			CILow: roundMetric(lo), CIHigh: roundMetric(hi), Questions: len(b),
 			LowerIsBetter: d.LowerIsBetter,
 		}
-		cmp.Verdict = verdict(cmp.CILow, cmp.CIHigh, d.LowerIsBetter)
+		cmp.Verdict = Verdict(cmp.CILow, cmp.CIHigh, d.LowerIsBetter)
 		out[d.Name] = cmp
 	}
 	return out, nil
 }
 
-func verdict(lo, hi float64, lowerIsBetter bool) string {
+// Verdict judges a change by the 95% interval [lo, hi] of its delta:
+// Improved or Regressed when the interval excludes 0 on that side
+// (lowerIsBetter flips which side is better), NoSignificant otherwise.
+func Verdict(lo, hi float64, lowerIsBetter bool) string {
 	switch {
 	case lo > 0 && !lowerIsBetter, hi < 0 && lowerIsBetter:
 		return Improved
