@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ragline/ragline/internal/store"
 )
 
 // unavailable wraps failures to reach the database, or to hear from it
@@ -105,18 +106,18 @@ const sessionSchemaLock = 0x7365737369006e73
 func OpenPostgres(ctx context.Context, rawURL string, ttl time.Duration, opts ...Option) (*Postgres, error) {
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres sessions: bad url: %s", hidePassword(err.Error(), rawURL))
+		return nil, fmt.Errorf("open postgres sessions: bad url: %s", store.RedactPassword(err.Error(), rawURL))
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > 2*time.Second {
 		cfg.ConnConfig.ConnectTimeout = 2 * time.Second
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres sessions: %s", hidePassword(err.Error(), rawURL))
+		return nil, fmt.Errorf("open postgres sessions: %s", store.RedactPassword(err.Error(), rawURL))
 	}
 	if err := createPostgresSchema(ctx, pool); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("open postgres sessions at %s: %s", cfg.ConnConfig.Host, hidePassword(err.Error(), rawURL))
+		return nil, fmt.Errorf("open postgres sessions at %s: %s", cfg.ConnConfig.Host, store.RedactPassword(err.Error(), rawURL))
 	}
 	return &Postgres{pool: pool, ttl: ttl, opts: buildOptions(opts), now: time.Now}, nil
 }
@@ -149,16 +150,6 @@ func createPostgresSchema(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	return tx.Commit(ctx)
-}
-
-// hidePassword removes the URL's password from a message.
-func hidePassword(msg, rawURL string) string {
-	if u, err := url.Parse(rawURL); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
-	}
-	return msg
 }
 
 // expired is the oldest "updated" (unix nanoseconds) still alive.

@@ -107,8 +107,11 @@ func OpenPostgres(ctx context.Context, rawURL string, o Options) (*Postgres, err
 }
 
 // redactErr returns err's message without the password of rawURL.
-func redactErr(err error, rawURL string) string {
-	msg := err.Error()
+func redactErr(err error, rawURL string) string { return RedactPassword(err.Error(), rawURL) }
+
+// RedactPassword returns msg with the password of the database URL
+// rawURL, if it has one, replaced by "xxxxx".
+func RedactPassword(msg, rawURL string) string {
 	if u, perr := url.Parse(rawURL); perr == nil && u.User != nil {
 		if pw, ok := u.User.Password(); ok && pw != "" {
 			msg = strings.ReplaceAll(msg, pw, "xxxxx")
