@@ -35,6 +35,33 @@ func osa(a, b string) int {
 	return d[len(a)][len(b)]
 }
 
+// nearByDistance is what near must return for q, found by aligning q
+// with every term of df: the terms at the smallest distance within
+// maxD, the maxExpansions most frequent first, and that distance.
+func nearByDistance(df map[string]int, q string, maxD int) ([]string, int) {
+	best := maxD + 1
+	var want []string
+	for term := range df {
+		if len(term) < len(q)-maxD || len(term) > len(q)+maxD {
+			continue // d ≥ the difference in length
+		}
+		switch d := osa(q, term); {
+		case d > maxD || d > best:
+		case d < best:
+			best, want = d, []string{term}
+		default:
+			want = append(want, term)
+		}
+	}
+	slices.SortFunc(want, func(a, b string) int {
+		if df[a] != df[b] {
+			return df[b] - df[a]
+		}
+		return strings.Compare(a, b)
+	})
+	return want[:min(len(want), maxExpansions)], best
+}
+
 func vocab(df map[string]int) *vocabulary {
 	return newVocabulary(func(yield func(string, int)) {
 		for t, n := range df {
@@ -86,21 +113,7 @@ func TestNearAgreesWithBruteForce(t *testing.T) {
 			q = long()
 		}
 		maxD := maxEdits(q)
-		best := maxD + 1
-		var want []string
-		for term := range df {
-			if len(term) < len(q)-maxD || len(term) > len(q)+maxD {
-				continue // d ≥ the difference in length
-			}
-			d := osa(q, term)
-			switch {
-			case d > maxD || d > best:
-			case d < best:
-				best, want = d, []string{term}
-			default:
-				want = append(want, term)
-			}
-		}
+		want, best := nearByDistance(df, q, maxD)
 		got := v.near(q, maxD)
 		if len(want) == 0 {
 			if len(got) != 0 {
@@ -108,14 +121,6 @@ func TestNearAgreesWithBruteForce(t *testing.T) {
 			}
 			continue
 		}
-		// near keeps the maxExpansions most frequent of the closest.
-		slices.SortFunc(want, func(a, b string) int {
-			if df[a] != df[b] {
-				return df[b] - df[a]
-			}
-			return strings.Compare(a, b)
-		})
-		want = want[:min(len(want), maxExpansions)]
 		var terms []string
 		for _, m := range got {
 			terms = append(terms, m.Term)
@@ -242,27 +247,7 @@ func TestNearSciFactVocabulary(t *testing.T) {
 		if maxD == 0 || df[q] > 0 {
 			continue
 		}
-		best := maxD + 1
-		var want []string
-		for term := range df {
-			if len(term) < len(q)-maxD || len(term) > len(q)+maxD {
-				continue
-			}
-			switch d := osa(q, term); {
-			case d > maxD || d > best:
-			case d < best:
-				best, want = d, []string{term}
-			default:
-				want = append(want, term)
-			}
-		}
-		slices.SortFunc(want, func(a, b string) int {
-			if df[a] != df[b] {
-				return df[b] - df[a]
-			}
-			return strings.Compare(a, b)
-		})
-		want = want[:min(len(want), maxExpansions)]
+		want, best := nearByDistance(df, q, maxD)
 		var got []string
 		for _, m := range v.near(q, maxD) {
 			got = append(got, m.Term)
